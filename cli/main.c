@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * main.c - the rebound command: subcommand dispatch and shared output helpers.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "rebound.h"
+
+void die(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("rebound: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(2);
+}
+
+void out_flush(struct buf *b)
+{
+    if (b->len && fwrite(b->p, 1, b->len, stdout) != b->len)
+        die("write error");
+    buf_reset(b);
+}
+
+int use_colour(void)
+{
+    const char *nc = getenv("NO_COLOR");
+    if (nc && nc[0])
+        return 0;
+    return isatty(STDOUT_FILENO);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: rebound COMMAND [ARGS]\n"
+               "\n"
+               "commands:\n"
+               "  explain [--json|--tsv] [TEXT...]   explain SMTP replies (stdin: one per line)\n"
+               "  version                            print the version\n"
+               "\n"
+               "Run 'rebound COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "explain") == 0)
+        return cmd_explain(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("rebound %s\n", rb_version());
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "rebound: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

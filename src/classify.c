@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * classify.c - the classifier for one reply: codes + text + evidence -> verdict.
+ *
+ * DESCRIPTION
+ *   rb_classify() parses the reply (reply.c), scans the unfolded text once with the rule
+ *   database (match.h), and decides:
+ *     1. Among matched rules whose code constraints hold, the one with the highest prio
+ *        decides the reason (ties: an exact documented code beats a class match, then the
+ *        earlier rule). Tag-only rules add auth mechanisms, a blocklist, a provider.
+ *     2. The status map (enhanced code, then basic code) competes at its own prio: a precise
+ *        code like 5.1.1 beats a weak phrase; a generic 5.7.1 loses to any phrase.
+ *     3. A dialect's hint (rb_input.hint) competes at HINT_PRIO.
+ *   Category, scope and remedy come from the rule, else the reason's and category's
+ *   defaults (data/reasons.tsv, data/categories.tsv).
+ *
+ *   Safety invariant: suppress-recipient is only ever returned for a permanent failure
+ *   whose scope is the recipient. A reply about the sender (policy, reputation, blocklist,
+ *   authentication, rate) can never suppress a recipient, whatever the rules say.
+ *
+ * LIMITS
+ *   At most MAX_MATCHES matched rules are considered per reply (the rest are ignored,
+ *   which only happens for texts that stack hundreds of phrases).
+ */
+#include <string.h>
+
+#include "buf.h"
+#include "match.h"
+#include "mem.h"
+#include "reply.h"
+#include "rules.h"
+#include "slice.h"
+
+#define MAX_MATCHES 256
+#define HINT_PRIO 65
+
+struct rb_classifier {
+    const rb_mem *mem;
+    struct matcher *matcher;
+};
+
+struct rb_scratch {
+    const rb_classifier *c;
+    struct matcher_scratch *ms;
+    struct buf text;
+    unsigned ids[MAX_MATCHES];
+};
+
+int rb_classifier_new(rb_classifier **out, const rb_mem *mem)
+{
+    *out = NULL;
+    rb_classifier *c = mem_calloc(mem, 1, sizeof *c);
+    if (!c)
+        return RB_ENOMEM;
+    c->mem = mem;
+    int rc = matcher_open(&c->matcher, mem);
+    if (rc != RB_OK) {
+        mem_free(mem, c);
+        return rc;
+    }
+    *out = c;
+    return RB_OK;
+}
+
+rb_classifier *rb_classifier_free(rb_classifier *c)
+{
+    if (c) {
+        matcher_close(c->matcher);
+        mem_free(c->mem, c);
+    }
+    return NULL;
+}
+
+size_t rb_classifier_rule_count(const rb_classifier *c)
+{
+    (void)c;
+    return rules_count;
+}
+
+int rb_scratch_new(const rb_classifier *c, rb_scratch **out)
+{
+    *out = NULL;
+    rb_scratch *s = mem_calloc(c->mem, 1, sizeof *s);
+    if (!s)
+        return RB_ENOMEM;
+    s->c = c;
+    buf_init(&s->text, RB_MAX_REPLY_TEXT + 16, c->mem);
+    int rc = matcher_scratch_new(c->matcher, &s->ms);
+    if (rc != RB_OK) {
+        mem_free(c->mem, s);
+        return rc;
+    }
+    *out = s;
+    return RB_OK;
+}
+
+rb_scratch *rb_scratch_free(rb_scratch *s)
+{
+    if (s) {
+        matcher_scratch_free(s->ms);
+        buf_free(&s->text);
+        mem_free(s->c->mem, s);
+    }
+    return NULL;
+}
+
+int rb_parse_reply(rb_scratch *s, const char *text, size_t len, rb_reply *out)
+{
+    return reply_parse(text ? text : "", text ? len : 0, &s->text, out);
+}
+
+/* reply_ok - does the basic-code constraint of r hold for code (0 = unknown)? */
+static int reply_ok(const struct rule *r, int code)
+{
+    if (!r->reply[0])
+        return 1;
+    if (!code)
+        return !r->reply_required;
+    char digits[4] = {(char)('0' + code / 100), (char)('0' + code / 10 % 10),
+                      (char)('0' + code % 10), 0};
+    return strncmp(digits, r->reply, strlen(r->reply)) == 0;
+}
+
+/* status_ok - does the enhanced-code constraint of r hold? */
+static int status_ok(const struct rule *r, const rb_reply *rp)
+{
+    if (r->st_class < 0 && r->st_subject < 0 && r->st_detail < 0)
+        return 1;
+    if (!rp->status_class)
+        return !r->status_required;
+    if (r->st_class >= 0 && r->st_class != rp->status_class)
+        return 0;
+    if (r->st_subject >= 0 && r->st_subject != rp->status_subject)
+        return 0;
+    if (r->st_detail >= 0 && r->st_detail != rp->status_detail)
+        return 0;
+    return 1;
+}
+
+/* class_of - the failure class the reply claims: status class, else reply-code class. */
+static int class_of(const rb_reply *rp)
+{
+    if (rp->status_class)
+        return rp->status_class;
+    return rp->replycode / 100;
+}
+
+/* status_map_find - best status-map entry for the reply's enhanced code, or NULL. */
+static const struct status_map *status_map_find(const rb_reply *rp)
+{
+    if (!rp->status_class || status_map_count == 0)
+        return NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        int key_c = pass == 0 ? rp->status_class : 0;
+        size_t lo = 0, hi = status_map_count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            const struct status_map *e = &status_map_table[mid];
+            int d = e->cls != key_c               ? e->cls - key_c
+                    : e->subject != rp->status_subject ? e->subject - rp->status_subject
+                                                        : e->detail - rp->status_detail;
+            if (d == 0)
+                return e;
+            if (d < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    return NULL;
+}
+
+static int is_ip_char(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || c == '.' || c == ':' || (c >= 'a' && c <= 'f') ||
+           (c >= 'A' && c <= 'F');
+}
+
+/* find_listed - the IP address (or, failing that, nothing) a blocklist text names. */
+static void find_listed(const char *p, size_t len, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (!(c >= '0' && c <= '9') && c != ':' && !(c >= 'a' && c <= 'f') &&
+            !(c >= 'A' && c <= 'F'))
+            continue;
+        if (i > 0 && (is_ip_char((unsigned char)p[i - 1]) ||
+                      ((unsigned char)p[i - 1] >= 'g' && (unsigned char)p[i - 1] <= 'z') ||
+                      p[i - 1] == '-' || p[i - 1] == '_'))
+            continue;
+        size_t j = i;
+        int dots = 0, colons = 0, ok = 1;
+        while (j < len && is_ip_char((unsigned char)p[j])) {
+            if (p[j] == '.')
+                dots++;
+            if (p[j] == ':')
+                colons++;
+            j++;
+        }
+        while (j > i && (p[j - 1] == '.' || p[j - 1] == ':')) {
+            if (p[j - 1] == '.')
+                dots--;
+            else
+                colons--;
+            j--;
+        }
+        size_t n = j - i;
+        if (dots == 3 && colons == 0) {
+            /* IPv4: four decimal groups of 1-3 digits */
+            int groups = 0, digits = 0;
+            for (size_t k = i; k < j && ok; k++) {
+                if (p[k] == '.') {
+                    ok = digits >= 1 && digits <= 3;
+                    groups++, digits = 0;
+                } else if (p[k] >= '0' && p[k] <= '9') {
+                    digits++;
+                } else {
+                    ok = 0;
+                }
+            }
+            ok = ok && groups == 3 && digits >= 1 && digits <= 3;
+        } else {
+            ok = colons >= 2 && dots == 0 && n >= 6;
+        }
+        if (ok && j < len && (p[j] == '@' || ((unsigned char)p[j] >= 'g' && (unsigned char)p[j] <= 'z')))
+            ok = 0;
+        if (ok && n < cap) {
+            memcpy(out, p + i, n);
+            out[n] = '\0';
+            return;
+        }
+        i = j;
+    }
+}
+
+/* provider_from_host - provider id for a remote host name by suffix, or NULL. */
+static const char *provider_from_host(const char *host)
+{
+    size_t n = strlen(host);
+    while (n && host[n - 1] == '.')
+        n--;
+    for (size_t k = 0; k < provider_host_count; k++) {
+        const struct provider_host *h = &provider_host_table[k];
+        if (h->len > n)
+            continue;
+        const char *tail = host + n - h->len;
+        if (memmem_ci(tail, h->len, h->suffix, h->len) == tail &&
+            (h->len == n || tail[-1] == '.' || h->suffix[0] == '.'))
+            return h->provider;
+    }
+    return NULL;
+}
+
+int rb_explain(rb_scratch *s, const char *text, size_t len, rb_verdict *out)
+{
+    rb_input in;
+    memset(&in, 0, sizeof in);
+    in.text = text;
+    in.text_len = len;
+    return rb_classify(s, &in, out);
+}
+
+int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
+{
+    memset(out, 0, sizeof *out);
+    rb_reply *rp = &out->reply;
+    int rc = reply_parse(in->text ? in->text : "", in->text ? in->text_len : 0, &s->text, rp);
+    if (rc != RB_OK)
+        return rc;
+
+    /* Evidence from outside the text: a DSN Status: field is authoritative, except that a
+     * generic X.0.0 yields to a precise code of the same class found in the text. */
+    if (in->status && in->status[0]) {
+        int c, sj, d;
+        if (reply_parse_status(in->status, strlen(in->status), &c, &sj, &d)) {
+            int text_precise = rp->status_class == c && (rp->status_subject || rp->status_detail);
+            if (!(text_precise && sj == 0 && d == 0)) {
+                size_t n = strlen(in->status);
+                memcpy(rp->status, in->status, n + 1);
+                rp->status_class = c, rp->status_subject = sj, rp->status_detail = d;
+            }
+        }
+    }
+    if (in->replycode >= 200 && in->replycode <= 599 && !rp->replycode)
+        rp->replycode = in->replycode;
+    rp->flags &= ~(unsigned)RB_REPLY_CODE_MISMATCH;
+    if (rp->replycode && rp->status_class && rp->replycode / 100 != rp->status_class)
+        rp->flags |= RB_REPLY_CODE_MISMATCH;
+
+    size_t n = 0;
+    int overflow = 0;
+    rc = matcher_scan(s->c->matcher, s->ms, rp->text, rp->text_len, s->ids, MAX_MATCHES, &n,
+                      &overflow);
+    if (rc != RB_OK)
+        return rc;
+
+    const struct rule *best = NULL;
+    int best_score = -1;
+    int prov_prio = -1, bl_prio = -1;
+    for (size_t k = 0; k < n; k++) {
+        unsigned id = s->ids[k];
+        if (id >= rules_count)
+            continue;
+        const struct rule *r = &rules_table[id];
+        if (!reply_ok(r, rp->replycode) || !status_ok(r, rp))
+            continue;
+        out->auth |= r->auth;
+        if (r->blocklist && r->prio > bl_prio) {
+            out->blocklist = r->blocklist;
+            bl_prio = r->prio;
+        }
+        if (r->provider && r->prio > prov_prio) {
+            out->provider = r->provider;
+            prov_prio = r->prio;
+        }
+        if (r->reason == RB_REASON__COUNT)
+            continue;
+        int score = r->prio * 4;
+        if (r->bonus_status[0] && strcmp(r->bonus_status, rp->status) == 0)
+            score += 2;
+        if (r->bonus_reply[0] && rp->replycode &&
+            r->bonus_reply[0] - '0' == rp->replycode / 100 &&
+            (r->bonus_reply[1] - '0') * 10 + (r->bonus_reply[2] - '0') == rp->replycode % 100)
+            score += 1;
+        /* ids arrive in match order, not rule order: break ties on the rule index */
+        if (score > best_score || (score == best_score && best && r < best)) {
+            best = r;
+            best_score = score;
+        }
+    }
+
+    rb_reason reason = RB_REASON_UNDEFINED;
+    rb_category cat = RB_CAT__COUNT;
+    int prio = 0;
+    out->rule = "no-rule";
+    if (best) {
+        reason = best->reason;
+        cat = best->category;
+        prio = best->prio;
+        out->rule = best->id;
+        out->provider_meaning = best->meaning;
+    }
+    const struct status_map *sm = status_map_find(rp);
+    if (sm && sm->prio > prio) {
+        reason = sm->reason;
+        cat = sm->category;
+        prio = sm->prio;
+        best = NULL;
+        out->rule = "status-map";
+        out->provider_meaning = NULL;
+    }
+    if (rp->replycode >= 200 && rp->replycode < 600) {
+        const struct basic_map *bm = &basic_map_table[rp->replycode - 200];
+        if (bm->prio > prio) {
+            reason = bm->reason;
+            cat = bm->category;
+            prio = bm->prio;
+            best = NULL;
+            out->rule = "reply-code-map";
+            out->provider_meaning = NULL;
+        }
+    }
+    if (in->hint != RB_REASON_UNDEFINED && in->hint < RB_REASON__COUNT && HINT_PRIO > prio) {
+        reason = in->hint;
+        cat = RB_CAT__COUNT;
+        prio = HINT_PRIO;
+        best = NULL;
+        out->rule = "dialect-hint";
+        out->provider_meaning = NULL;
+    }
+    if (in->action && strcmp(in->action, "delivered") == 0 && !prio) {
+        reason = RB_REASON_DELIVERED;
+        out->rule = "action-delivered";
+    }
+
+    int cls = class_of(rp);
+    out->permanent = cls == 5 || (cls == 0 && in->action && strcmp(in->action, "failed") == 0);
+    out->reason = reason;
+    out->category = cat != RB_CAT__COUNT ? cat : reason_table[reason].category;
+    const struct category_info *ci = &category_table[out->category];
+    out->scope = best && best->scope != RB_SCOPE__COUNT ? best->scope : ci->scope;
+    out->remedy = best && best->remedy != RB_REMEDY__COUNT
+                      ? best->remedy
+                      : (out->permanent ? ci->remedy_permanent : ci->remedy_transient);
+    /* a transient address failure is retried, whatever the rule's remedy says */
+    if (!out->permanent && out->category == RB_CAT_ADDRESS)
+        out->remedy = RB_REMEDY_RETRY_LATER;
+    /* the safety invariant (see the file comment) */
+    if (out->remedy == RB_REMEDY_SUPPRESS_RECIPIENT &&
+        (out->scope != RB_SCOPE_RECIPIENT ||
+         (!out->permanent && out->category != RB_CAT_COMPLAINT)))
+        out->remedy = out->permanent ? RB_REMEDY_CONTACT_RECEIVER : RB_REMEDY_RETRY_LATER;
+
+    int hard = reason_table[reason].hard;
+    out->hardbounce = hard == 1 || (hard == 2 && out->permanent);
+    if (out->category != RB_CAT_AUTHENTICATION)
+        out->auth = 0;
+    if (out->blocklist)
+        find_listed(rp->text, rp->text_len, out->listed, sizeof out->listed);
+    if (!out->provider && in->rhost && in->rhost[0])
+        out->provider = provider_from_host(in->rhost);
+
+    if (prio >= 80)
+        out->confidence = 90;
+    else if (prio >= 60)
+        out->confidence = 60 + (prio - 60);
+    else if (prio > 0)
+        out->confidence = 30 + prio / 2;
+    else
+        out->confidence = rp->status_class || rp->replycode ? 20 : 5;
+    if (overflow && out->confidence > 10)
+        out->confidence -= 10;
+    return RB_OK;
+}

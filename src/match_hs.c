@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * match_hs.c - Hyperscan (or vectorscan) backend of match.h.
+ *
+ * DESCRIPTION
+ *   The database is serialised at build time (tools/hs_build) and embedded as rules_hsdb;
+ *   opening it is a deserialise. If that fails (built for other CPU features, or an empty
+ *   blob), the patterns in rules_patterns are compiled here instead: slower start-up,
+ *   same results.
+ *
+ * LIMITS
+ *   Hyperscan takes unsigned int lengths: texts are capped by the caller well below that.
+ */
+#include "match.h"
+
+#include <hs/hs.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#include "mem.h"
+#include "rules.h"
+
+struct matcher {
+    hs_database_t *db;
+    const rb_mem *mem;
+    int compiled;
+};
+
+struct matcher_scratch {
+    hs_scratch_t *hs;
+    const rb_mem *mem;
+};
+
+static int compile_patterns(hs_database_t **db)
+{
+    unsigned *flags = malloc(rules_count * sizeof *flags);
+    unsigned *ids = malloc(rules_count * sizeof *ids);
+    int rc = RB_ENOMEM;
+    if (!flags || !ids)
+        goto out;
+    for (size_t i = 0; i < rules_count; i++) {
+        flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+        ids[i] = (unsigned)i;
+    }
+    hs_compile_error_t *err = NULL;
+    if (hs_compile_multi((const char *const *)rules_patterns, flags, ids, (unsigned)rules_count,
+                         HS_MODE_BLOCK, NULL, db, &err) != HS_SUCCESS) {
+        hs_free_compile_error(err);
+        rc = RB_EMATCHER;
+        goto out;
+    }
+    rc = RB_OK;
+out:
+    free(flags);
+    free(ids);
+    return rc;
+}
+
+int matcher_open(struct matcher **out, const rb_mem *mem)
+{
+    *out = NULL;
+    struct matcher *m = mem_calloc(mem, 1, sizeof *m);
+    if (!m)
+        return RB_ENOMEM;
+    m->mem = mem;
+    if (rules_count == 0) {
+        *out = m; /* no rules: scans find nothing */
+        return RB_OK;
+    }
+    if (rules_hsdb_len == 0 ||
+        hs_deserialize_database((const char *)rules_hsdb, rules_hsdb_len, &m->db) != HS_SUCCESS) {
+        m->db = NULL;
+        int rc = compile_patterns(&m->db);
+        if (rc != RB_OK) {
+            mem_free(mem, m);
+            return rc;
+        }
+        m->compiled = 1;
+    }
+    *out = m;
+    return RB_OK;
+}
+
+struct matcher *matcher_close(struct matcher *m)
+{
+    if (m) {
+        if (m->db)
+            hs_free_database(m->db);
+        mem_free(m->mem, m);
+    }
+    return NULL;
+}
+
+int matcher_compiled_at_startup(const struct matcher *m)
+{
+    return m->compiled;
+}
+
+int matcher_scratch_new(const struct matcher *m, struct matcher_scratch **out)
+{
+    *out = NULL;
+    struct matcher_scratch *s = mem_calloc(m->mem, 1, sizeof *s);
+    if (!s)
+        return RB_ENOMEM;
+    s->mem = m->mem;
+    if (m->db && hs_alloc_scratch(m->db, &s->hs) != HS_SUCCESS) {
+        mem_free(m->mem, s);
+        return RB_ENOMEM;
+    }
+    *out = s;
+    return RB_OK;
+}
+
+struct matcher_scratch *matcher_scratch_free(struct matcher_scratch *s)
+{
+    if (s) {
+        if (s->hs)
+            hs_free_scratch(s->hs);
+        mem_free(s->mem, s);
+    }
+    return NULL;
+}
+
+struct scan_ctx {
+    unsigned *ids;
+    size_t cap, n;
+    int overflow;
+};
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+                    unsigned int flags, void *ctx)
+{
+    (void)from, (void)to, (void)flags;
+    struct scan_ctx *c = ctx;
+    if (c->n < c->cap)
+        c->ids[c->n++] = id;
+    else
+        c->overflow = 1;
+    return 0;
+}
+
+int matcher_scan(const struct matcher *m, struct matcher_scratch *s, const char *p, size_t len,
+                 unsigned *ids, size_t cap, size_t *n, int *overflow)
+{
+    struct scan_ctx c = {ids, cap, 0, 0};
+    *n = 0;
+    *overflow = 0;
+    if (!m->db || len == 0)
+        return RB_OK;
+    if (len > UINT_MAX)
+        len = UINT_MAX;
+    if (hs_scan(m->db, p, (unsigned)len, 0, s->hs, on_match, &c) != HS_SUCCESS)
+        return RB_EMATCHER;
+    *n = c.n;
+    *overflow = c.overflow;
+    return RB_OK;
+}

@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * reply.c - SMTP reply parsing; see reply.h.
+ *
+ * DESCRIPTION
+ *   Unfolding: the input is split on LF, CRLF or CR. A line that starts (after optional
+ *   blanks) with a reply prefix "NNN-" / "NNN " and optionally a repeated enhanced code is a
+ *   continuation of a multi-line reply: from the second such line on, the prefix is dropped
+ *   so the text reads as one sentence. Header folding (a line starting with blanks) joins
+ *   with one space. A leading "Diagnostic-Code:" name and "smtp;"-style type are removed
+ *   and the type kept.
+ *
+ *   Code finding (reply_find_codes): an enhanced code is class.subject.detail with class
+ *   2/4/5, subject 0..7, 1-3 digit subject/detail, not part of a longer dotted number (IP
+ *   addresses, versions). A basic code is three digits 2xx-5xx standing alone. Preference:
+ *   (1) a basic code directly followed by an enhanced code ("550 5.1.1", "550-5.7.26",
+ *   "#550 5.1.1"); (2) a basic code at the start of the text; (3) the first enhanced code
+ *   and the first standalone 4xx/5xx code. Both codes are kept when their classes differ,
+ *   and the reply is flagged RB_REPLY_CODE_MISMATCH.
+ */
+#include "reply.h"
+
+#include <string.h>
+
+#include "slice.h"
+
+static inline int is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static inline int is_alpha(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline int is_upper(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
+static inline int is_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* digits_at - number of consecutive digits at p[i..] (at most max+1 counted). */
+static size_t digits_at(const char *p, size_t len, size_t i, size_t max)
+{
+    size_t n = 0;
+    while (i + n < len && is_digit((unsigned char)p[i + n]) && n <= max)
+        n++;
+    return n;
+}
+
+static int parse_num(const char *p, size_t n)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (p[i] - '0');
+    return v;
+}
+
+/* status_at - is there an enhanced code starting exactly at p[i]? Returns its length and
+ * fills the parts; 0 if not. Boundaries are checked by the caller for the left side. */
+static size_t status_at(const char *p, size_t len, size_t i, int *cls, int *subj, int *det)
+{
+    if (i + 5 > len)
+        return 0;
+    unsigned char c = (unsigned char)p[i];
+    if (c != '2' && c != '4' && c != '5')
+        return 0;
+    if (p[i + 1] != '.')
+        return 0;
+    size_t ns = digits_at(p, len, i + 2, 3);
+    if (ns == 0 || ns > 3)
+        return 0;
+    size_t j = i + 2 + ns;
+    if (j >= len || p[j] != '.')
+        return 0;
+    size_t nd = digits_at(p, len, j + 1, 3);
+    if (nd == 0 || nd > 3)
+        return 0;
+    size_t end = j + 1 + nd;
+    /* not a longer dotted number (IPv4 address, version string) */
+    if (end < len && p[end] == '.' && end + 1 < len && is_digit((unsigned char)p[end + 1]))
+        return 0;
+    if (end < len && (is_alpha((unsigned char)p[end]) || p[end] == '_'))
+        return 0;
+    int s = parse_num(p + i + 2, ns);
+    if (s > 7)
+        return 0;
+    *cls = c - '0';
+    *subj = s;
+    *det = parse_num(p + j + 1, nd);
+    return end - i;
+}
+
+/* left_ok - may a code start at p[i]? (not glued to a word, number or dotted number) */
+static int left_ok(const char *p, size_t i)
+{
+    if (i == 0)
+        return 1;
+    unsigned char b = (unsigned char)p[i - 1];
+    return !(is_digit(b) || is_alpha(b) || b == '.' || b == '_' || b == '-' || b == '/' ||
+             b == ':' || b == '@' || b == '=');
+}
+
+/* basic_at - a standalone reply code at p[i]? Returns the code or 0. */
+static int basic_at(const char *p, size_t len, size_t i)
+{
+    if (i + 3 > len)
+        return 0;
+    unsigned char c = (unsigned char)p[i];
+    if (c < '2' || c > '5' || !is_digit((unsigned char)p[i + 1]) ||
+        !is_digit((unsigned char)p[i + 2]))
+        return 0;
+    if (i + 3 < len) {
+        unsigned char n = (unsigned char)p[i + 3];
+        if (!(n == ' ' || n == '-' || n == '\t' || n == ',' || n == ')' || n == ']' ||
+              n == ';' || n == '"' || n == '\'' || (n == '.' && (i + 4 >= len || p[i + 4] == ' ')) ||
+              (n == ':' && (i + 4 >= len || p[i + 4] == ' '))))
+            return 0;
+    }
+    return parse_num(p + i, 3);
+}
+
+int reply_parse_status(const char *p, size_t len, int *cls, int *subject, int *detail)
+{
+    size_t n = status_at(p, len, 0, cls, subject, detail);
+    return n != 0 && n == len;
+}
+
+static void set_status(rb_reply *out, int cls, int subj, int det)
+{
+    out->status_class = cls;
+    out->status_subject = subj;
+    out->status_detail = det;
+    /* cls is one digit, subj and det at most three: fits in 16 bytes */
+    char *s = out->status;
+    size_t k = 0;
+    s[k++] = (char)('0' + cls);
+    s[k++] = '.';
+    if (subj >= 100)
+        s[k++] = (char)('0' + subj / 100);
+    if (subj >= 10)
+        s[k++] = (char)('0' + subj / 10 % 10);
+    s[k++] = (char)('0' + subj % 10);
+    s[k++] = '.';
+    if (det >= 100)
+        s[k++] = (char)('0' + det / 100);
+    if (det >= 10)
+        s[k++] = (char)('0' + det / 10 % 10);
+    s[k++] = (char)('0' + det % 10);
+    s[k] = '\0';
+}
+
+void reply_find_codes(const char *p, size_t len, rb_reply *out)
+{
+    int first_basic = 0, start_basic = 0, pair_basic = 0;
+    int have_status = 0, pair = 0;
+    int cls = 0, subj = 0, det = 0;
+    int pcls = 0, psubj = 0, pdet = 0;
+
+    for (size_t i = 0; i < len && !pair; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < '2' || c > '5' || !left_ok(p, i))
+            continue;
+        int b = basic_at(p, len, i);
+        if (b) {
+            /* "550 5.1.1", "550-5.7.26", "550 #5.1.1" */
+            size_t j = i + 3;
+            if (j < len && (p[j] == ' ' || p[j] == '-')) {
+                j++;
+                if (j < len && p[j] == '#')
+                    j++;
+                int c2, s2, d2;
+                if (status_at(p, len, j, &c2, &s2, &d2)) {
+                    pair = 1;
+                    pair_basic = b;
+                    pcls = c2, psubj = s2, pdet = d2;
+                    break;
+                }
+            }
+            if (i == 0 || (i == 1 && p[0] == '#'))
+                start_basic = b;
+            if (!first_basic && c >= '4')
+                first_basic = b;
+            i += 2;
+            continue;
+        }
+        if (!have_status) {
+            int c2, s2, d2;
+            size_t n = status_at(p, len, i, &c2, &s2, &d2);
+            if (n) {
+                have_status = 1;
+                cls = c2, subj = s2, det = d2;
+                i += n - 1;
+            }
+        }
+    }
+    if (pair) {
+        out->replycode = pair_basic;
+        set_status(out, pcls, psubj, pdet);
+    } else {
+        out->replycode = start_basic ? start_basic : first_basic;
+        if (have_status)
+            set_status(out, cls, subj, det);
+        /* a 2xx code found deep in prose is not trusted; only at the start */
+    }
+    if (out->replycode && out->status_class && out->replycode / 100 != out->status_class)
+        out->flags |= RB_REPLY_CODE_MISMATCH;
+}
+
+/* find_command - the SMTP command a reply answered, from the usual MTA phrasings. */
+static void find_command(const char *p, size_t len, rb_reply *out)
+{
+    static const struct {
+        const char *phrase;
+        const char *cmd;
+    } tab[] = {
+        {"in reply to rcpt to", "RCPT"},   {"in reply to mail from", "MAIL"},
+        {"in reply to end of data", "DATA"}, {"in reply to data", "DATA"},
+        {"in reply to helo", "HELO"},       {"in reply to ehlo", "EHLO"},
+        {"in reply to starttls", "STARTTLS"}, {"in reply to auth", "AUTH"},
+        {"after rcpt to", "RCPT"},          {"after mail from", "MAIL"},
+        {"after end of data", "DATA"},      {"after data", "DATA"},
+        {"after initial connection", "CONN"}, {"after helo", "HELO"},
+        {"after ehlo", "EHLO"},             {"after starttls", "STARTTLS"},
+        {"after auth", "AUTH"},             {"while talking to", NULL},
+    };
+    for (size_t k = 0; k < sizeof tab / sizeof tab[0]; k++) {
+        if (!tab[k].cmd)
+            continue;
+        if (memmem_ci(p, len, tab[k].phrase, strlen(tab[k].phrase))) {
+            size_t n = strlen(tab[k].cmd);
+            memcpy(out->command, tab[k].cmd, n + 1);
+            return;
+        }
+    }
+}
+
+/* token_shape - is w[0..n) a provider reason token? */
+static int token_shape(const char *w, size_t n, int bracketed)
+{
+    if (n >= 5 && n < 24 && memcmp(w, "AUP#", 4) == 0)
+        return 1;
+    size_t i = 0;
+    while (i < n && is_upper((unsigned char)w[i]))
+        i++;
+    size_t letters = i;
+    if (letters == 0)
+        return 0;
+    /* HL:REP, RP:ORQ, DT:SPM, MI:SFQ */
+    if (letters == 2 && i < n && w[i] == ':') {
+        size_t j = i + 1, k = 0;
+        while (j + k < n && is_upper((unsigned char)w[j + k]))
+            k++;
+        return k >= 2 && k <= 4 && j + k == n;
+    }
+    /* SC-001, RP-001, DY-001, OU-002 */
+    if (letters >= 2 && letters <= 3 && i < n && w[i] == '-') {
+        size_t d = digits_at(w, n, i + 1, 3);
+        return d == 3 && i + 1 + d == n;
+    }
+    size_t d = digits_at(w, n, i, 8);
+    if (i + d != n || d == 0 || d > 8)
+        return 0;
+    if (letters == 3 && memcmp(w, "RFC", 3) == 0)
+        return 0;
+    /* TSS04, PH01, BL21, S3150, AS345, IB607, IPBL0101, BL000010 */
+    if (bracketed)
+        return letters <= 6 && d >= 2;
+    return letters >= 2 && letters <= 5 && d >= 3 && letters + d >= 5;
+}
+
+/* find_token - first provider token in the text. */
+static void find_token(const char *p, size_t len, rb_reply *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (!(is_upper(c)) || (i > 0 && (is_alpha((unsigned char)p[i - 1]) ||
+                                          is_digit((unsigned char)p[i - 1]))))
+            continue;
+        size_t j = i;
+        while (j < len && (is_alpha((unsigned char)p[j]) || is_digit((unsigned char)p[j]) ||
+                           p[j] == ':' || p[j] == '-' || p[j] == '#'))
+            j++;
+        size_t n = j - i;
+        while (n > 0 && (p[i + n - 1] == ':' || p[i + n - 1] == '-'))
+            n--;
+        int bracketed = i > 0 && (p[i - 1] == '[' || p[i - 1] == '(') && i + n < len &&
+                        (p[i + n] == ']' || p[i + n] == ')');
+        if (n > 0 && n < sizeof out->token && token_shape(p + i, n, bracketed)) {
+            memcpy(out->token, p + i, n);
+            out->token[n] = '\0';
+            return;
+        }
+        i = j;
+    }
+}
+
+/* strip_field_prefix - skip "Diagnostic-Code:" / "Status:"-like leading names and the
+ * "smtp;" type; returns the offset where the reply starts and fills diagtype. */
+static size_t strip_field_prefix(const char *p, size_t len, rb_reply *out)
+{
+    size_t i = 0;
+    while (i < len && (is_blank((unsigned char)p[i]) || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    static const char *const names[] = {"diagnostic-code:", "x-postfix-diagnostic-code:"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        size_t n = strlen(names[k]);
+        if (len - i >= n && memmem_ci(p + i, n, names[k], n) == p + i) {
+            i += n;
+            while (i < len && is_blank((unsigned char)p[i]))
+                i++;
+            break;
+        }
+    }
+    /* type: a short word then ';' (smtp; X-Postfix; X-Unix; X-Notes;) */
+    size_t j = i;
+    while (j < len && j - i < 15 &&
+           (is_alpha((unsigned char)p[j]) || p[j] == '-' || is_digit((unsigned char)p[j])))
+        j++;
+    if (j > i && j < len && p[j] == ';' && is_alpha((unsigned char)p[i])) {
+        size_t n = j - i;
+        memcpy(out->diagtype, p + i, n);
+        out->diagtype[n] = '\0';
+        if (slice_eq_ci(slice_make(p + i, n), "smtp"))
+            memcpy(out->diagtype, "SMTP", 5);
+        i = j + 1;
+    }
+    return i;
+}
+
+/* continuation_prefix - length of a "550-5.7.1 " / "550 " prefix at the start of a line
+ * when it repeats the reply's code; 0 otherwise. */
+static size_t continuation_prefix(const char *p, size_t len, int code)
+{
+    if (len < 4 || !basic_at(p, len, 0) || parse_num(p, 3) != code)
+        return 0;
+    if (p[3] != '-' && p[3] != ' ')
+        return 0;
+    size_t i = 4;
+    int c, s, d;
+    size_t n = status_at(p, len, i, &c, &s, &d);
+    if (n) {
+        i += n;
+        while (i < len && is_blank((unsigned char)p[i]))
+            i++;
+    }
+    return i;
+}
+
+int reply_parse(const char *p, size_t len, struct buf *text, rb_reply *out)
+{
+    memset(out, 0, sizeof *out);
+    buf_reset(text);
+    int rc = RB_OK;
+    size_t i = strip_field_prefix(p, len, out);
+    int code = 0;
+    int lines = 0;
+    int space = 0; /* a space is pending before the next visible byte */
+
+    while (i < len && !(out->flags & RB_REPLY_TRUNCATED)) {
+        /* one line: [i, e) */
+        size_t e = i;
+        while (e < len && p[e] != '\n' && p[e] != '\r')
+            e++;
+        size_t s = i;
+        while (s < e && is_blank((unsigned char)p[s]))
+            s++;
+        if (lines == 0) {
+            int b = basic_at(p + s, e - s, 0);
+            if (b && e - s > 3 && (p[s + 3] == '-' || p[s + 3] == ' '))
+                code = b;
+        } else if (code) {
+            size_t k = continuation_prefix(p + s, e - s, code);
+            if (k) {
+                s += k;
+                out->flags |= RB_REPLY_MULTILINE;
+            }
+        }
+        if (s < e)
+            lines++;
+        for (size_t k = s; k < e; k++) {
+            unsigned char c = (unsigned char)p[k];
+            if (c == ' ' || c == '\t') {
+                space = 1;
+                continue;
+            }
+            if (c < 0x20 || c == 0x7f) {
+                out->flags |= RB_REPLY_BINARY;
+                space = 1;
+                continue;
+            }
+            if (space && text->len > 0) {
+                if (text->len + 1 >= RB_MAX_REPLY_TEXT) {
+                    out->flags |= RB_REPLY_TRUNCATED;
+                    break;
+                }
+                if ((rc = buf_putc(text, ' ')) != RB_OK)
+                    goto out;
+            }
+            space = 0;
+            if (text->len >= RB_MAX_REPLY_TEXT) {
+                out->flags |= RB_REPLY_TRUNCATED;
+                break;
+            }
+            /* copy the run of ordinary bytes at once */
+            size_t r = k;
+            while (r < e && (unsigned char)p[r] > 0x20 && (unsigned char)p[r] != 0x7f)
+                r++;
+            size_t n = r - k;
+            if (n > RB_MAX_REPLY_TEXT - text->len) {
+                n = RB_MAX_REPLY_TEXT - text->len;
+                out->flags |= RB_REPLY_TRUNCATED;
+            }
+            if ((rc = buf_append(text, p + k, n)) != RB_OK)
+                goto out;
+            k += n - 1;
+            if (out->flags & RB_REPLY_TRUNCATED)
+                break;
+        }
+        space = 1;
+        /* skip the line end: CRLF, LF or CR */
+        if (e < len && p[e] == '\r')
+            e++;
+        if (e < len && p[e] == '\n')
+            e++;
+        i = e;
+    }
+    if (text->len == 0 && (rc = buf_reserve(text, 0)) != RB_OK) /* make text->p valid */
+        goto out;
+    if (!text->p) {
+        out->text = "";
+        out->text_len = 0;
+    } else {
+        out->text = text->p;
+        out->text_len = text->len;
+    }
+    reply_find_codes(out->text, out->text_len, out);
+    find_command(out->text, out->text_len, out);
+    find_token(out->text, out->text_len, out);
+out:
+    if (rc != RB_OK) {
+        out->text = "";
+        out->text_len = 0;
+    }
+    return rc;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * slice.h - borrowed views into a caller's buffer.
+ *
+ * DESCRIPTION
+ *   A slice points into memory owned by someone else (the input buffer, a scratch buffer) and
+ *   is valid only as long as that memory is. Parsers return slices and copy only what they
+ *   store (picohttpparser, cmark chunk).
+ */
+#ifndef RB_SLICE_H
+#define RB_SLICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+struct slice {
+    const char *p; /* borrowed, not NUL-terminated */
+    size_t len;
+};
+
+#define SLICE_LIT(s) ((struct slice){(s), sizeof(s) - 1})
+
+/* slice_make - view of (p, len). */
+static inline struct slice slice_make(const char *p, size_t len)
+{
+    struct slice s = {p, len};
+    return s;
+}
+
+/* slice_eq_lit_ci - case-insensitive ASCII comparison with a NUL-terminated literal. */
+static inline bool slice_eq_ci(struct slice s, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (n != s.len)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char a = (unsigned char)s.p[i], b = (unsigned char)lit[i];
+        if (a >= 'A' && a <= 'Z')
+            a = (unsigned char)(a + 32);
+        if (b >= 'A' && b <= 'Z')
+            b = (unsigned char)(b + 32);
+        if (a != b)
+            return false;
+    }
+    return true;
+}
+
+/* slice_trim - drop leading and trailing ASCII whitespace. */
+static inline struct slice slice_trim(struct slice s)
+{
+    while (s.len && (s.p[0] == ' ' || s.p[0] == '\t' || s.p[0] == '\r' || s.p[0] == '\n'))
+        s.p++, s.len--;
+    while (s.len && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t' || s.p[s.len - 1] == '\r' ||
+                     s.p[s.len - 1] == '\n'))
+        s.len--;
+    return s;
+}
+
+/* memmem_ci - first case-insensitive occurrence of needle (ASCII) in hay, or NULL. */
+const char *memmem_ci(const char *hay, size_t hlen, const char *needle, size_t nlen);
+
+#endif /* RB_SLICE_H */

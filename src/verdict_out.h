@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * verdict_out.h - a verdict as JSON fields (shared by explain, parse, ingest, serve).
+ *
+ * DESCRIPTION
+ *   verdict_json_fields() appends the classification fields of an rb_verdict as
+ *   "key":value pairs (no braces) so each front end can wrap them with its own fields.
+ *   Field names follow Sisimai where one exists (replycode, deliverystatus, reason,
+ *   hardbounce, smtpcommand, diagnostictype).
+ */
+#ifndef RB_VERDICT_OUT_H
+#define RB_VERDICT_OUT_H
+
+#include "buf.h"
+#include "rebound.h"
+
+/* verdict_json_fields - append the fields; *first as in json_out.h. RB_OK or RB_E*. */
+int verdict_json_fields(struct buf *b, int *first, const rb_verdict *v) BUF_WARN_UNUSED;
+
+/* verdict_retry_advice - one-line retry advice for the verdict (static string). */
+const char *verdict_retry_advice(const rb_verdict *v);
+
+#endif /* RB_VERDICT_OUT_H */

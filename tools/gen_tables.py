@@ -1,0 +1,519 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""gen_tables.py - compile data/*.tsv into C tables for librebound.
+
+DESCRIPTION
+    Reads the code catalogs and rule tables in data/ and writes:
+      OUT/catalog_gen.c  enhanced status catalog, reply code catalog, provider catalog,
+                         provider host suffixes
+      OUT/rules_gen.c    the rule table (text rules from rules.tsv, provider-codes.tsv
+                         and provider-hosts.tsv), the status map, the reason and category
+                         tables, and the pattern strings (for the runtime fallback)
+      OUT/patterns.txt   one "index<TAB>regex" line per rule, input of tools/hs_build
+    Every table is validated: unknown names, duplicate keys or bad columns fail the build
+    with file:line, so a typo in data/ never ships.
+
+USAGE
+    gen_tables.py DATA_DIR OUT_DIR
+"""
+import re
+import sys
+
+REASONS = """undefined authfailure badreputation blocked contenterror delivered exceedlimit
+expired failedstarttls feedback filtered hasmoved hostunknown mailboxfull mailererror
+mesgtoobig networkerror norelaying notaccept notcompliantrfc onhold policyviolation
+rejected requireptr securityerror spamdetected speeding suspend syntaxerror systemerror
+systemfull toomanyconn userunknown vacation virusdetected""".split()
+CATEGORIES = """unknown address mailbox greylisting rate-limit reputation blocklist
+authentication content virus size policy routing protocol network receiver expired
+auto-reply complaint delivered""".split()
+SCOPES = "unknown recipient sender message receiver network".split()
+REMEDIES = """none suppress-recipient retry-later slow-down fix-authentication check-blocklist
+fix-content shrink-message fix-address-syntax fix-sending-config contact-receiver""".split()
+AUTHS = ["spf", "dkim", "dmarc", "ptr", "tls", "smtp-auth", "alignment"]
+# provider ids of provider-codes.tsv that name a blocklist used by many receivers, not a
+# receiving provider: their rows tag bl=<id> instead of provider=<id>.
+BLOCKLIST_PROVIDERS = {"spamhaus": "spamhaus", "junkemailfilter": "junkemailfilter"}
+
+
+# reasons.tsv "hard": 0 never, 1 always, p only when the failure is permanent
+HARD = {"0": 0, "1": 1, "p": 2}
+
+
+class DataError(Exception):
+    pass
+
+
+def read_tsv(path):
+    """Yield (lineno, dict) rows; the first non-comment line is the header."""
+    header = None
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n").rstrip("\r")
+            if not line.strip() or line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if header is None:
+                header = cols
+                continue
+            if len(cols) < len(header):
+                cols += [""] * (len(header) - len(cols))
+            if len(cols) > len(header):
+                raise DataError(f"{path}:{n}: {len(cols)} columns, header has {len(header)}")
+            yield n, dict(zip(header, cols))
+
+
+def cstr(s):
+    if s is None:
+        return "NULL"
+    out = ['"']
+    for ch in s.encode("utf-8"):
+        c = chr(ch)
+        if c == '"' or c == "\\":
+            out.append("\\" + c)
+        elif 32 <= ch < 127 and c != "?":  # '?' escaped to dodge trigraphs
+            out.append(c)
+        else:
+            out.append("\\%03o" % ch)
+    out.append('"')
+    return "".join(out)
+
+
+def enum_name(prefix, name):
+    return prefix + re.sub(r"[^A-Z0-9]", "_", name.upper())
+
+
+# ---- code constraints ------------------------------------------------------------------
+
+def parse_reply_constraint(s, where):
+    """'' | '5' | '55' | '550', optionally '=' prefixed -> (digits, required)."""
+    s = s.strip()
+    req = s.startswith("=")
+    if req:
+        s = s[1:]
+    if s and not re.fullmatch(r"[1-5][0-9]{0,2}", s):
+        raise DataError(f"{where}: bad reply constraint {s!r}")
+    return s, req
+
+
+def parse_status_constraint(s, where):
+    """'' | '5' | '5.7' | '5.7.1' | 'X.7.1' | '*.7' -> (cls, subj, det, required); -1 = any."""
+    s = s.strip()
+    req = s.startswith("=")
+    if req:
+        s = s[1:]
+    if not s:
+        return (-1, -1, -1, req)
+    parts = s.split(".")
+    if len(parts) > 3:
+        raise DataError(f"{where}: bad status constraint {s!r}")
+    vals = []
+    for i, p in enumerate(parts):
+        if i == 0 and p in ("X", "x", "*"):
+            vals.append(-1)
+        elif re.fullmatch(r"[0-9]{1,3}", p):
+            vals.append(int(p))
+        else:
+            raise DataError(f"{where}: bad status constraint {s!r}")
+    while len(vals) < 3:
+        vals.append(-1)
+    return (vals[0], vals[1], vals[2], req)
+
+
+def parse_tags(s, where):
+    tags = {"auth": [], "bl": None, "provider": None, "scope": None}
+    s = s.strip()
+    if s in ("", "-"):
+        return tags
+    for t in s.split(","):
+        t = t.strip()
+        if "=" not in t:
+            raise DataError(f"{where}: tag {t!r} is not key=value")
+        k, v = t.split("=", 1)
+        if k == "auth":
+            if v not in AUTHS:
+                raise DataError(f"{where}: unknown auth {v!r}")
+            tags["auth"].append(v)
+        elif k == "bl":
+            if not re.fullmatch(r"[a-z0-9.-]+", v):
+                raise DataError(f"{where}: bad blocklist id {v!r}")
+            tags["bl"] = v
+        elif k == "provider":
+            tags["provider"] = v
+        elif k == "scope":
+            if v not in SCOPES:
+                raise DataError(f"{where}: unknown scope {v!r}")
+            tags["scope"] = v
+        else:
+            raise DataError(f"{where}: unknown tag key {k!r}")
+    return tags
+
+
+# ---- provider pattern conversion -------------------------------------------------------
+
+def literal_to_regex(text, provider):
+    """A provider-codes text_pattern (literal, see reference README) -> regex."""
+    text = re.sub(r"\s+", " ", text.strip())
+    out = []
+    i = 0
+    while i < len(text):
+        m = re.match(r"\{(\d+)\.\.(\d+)\}", text[i:])
+        if m:
+            a, b = int(m.group(1)), int(m.group(2))
+            if b < a or b - a > 1000:
+                raise DataError(f"bad range in {text!r}")
+            out.append("(?:" + "|".join(str(n) for n in range(a, b + 1)) + ")(?![0-9])")
+            i += len(m.group(0))
+            continue
+        c = text[i]
+        if c in "'\u2019":
+            out.append("(?:'|\"|\\xe2\\x80\\x99)")
+        elif c == " ":
+            out.append(" ")
+        elif c.isalnum() or c == "_" or ord(c) > 127:
+            out.append(c)
+        else:
+            out.append("\\" + c)
+        i += 1
+    rx = "".join(out)
+    # Hyperscan has no lookahead: the range guard becomes "not followed by a digit" via \b
+    rx = rx.replace("(?![0-9])", "\\b")
+    if provider == "google":
+        # Google's help page writes "email" where live replies long said "mail".
+        rx = re.sub(r"(?i)\be?mail\b", "e?mail", rx)
+    return rx
+
+
+# ---- main ------------------------------------------------------------------------------
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    data, out = sys.argv[1], sys.argv[2]
+
+    # reasons and categories
+    reasons = {}
+    for n, r in read_tsv(f"{data}/reasons.tsv"):
+        where = f"reasons.tsv:{n}"
+        if r["reason"] not in REASONS or r["reason"] in reasons:
+            raise DataError(f"{where}: unknown or duplicate reason {r['reason']!r}")
+        if r["category"] not in CATEGORIES:
+            raise DataError(f"{where}: unknown category {r['category']!r}")
+        if r["hard"] not in HARD:
+            raise DataError(f"{where}: hard must be 0, 1 or p")
+        reasons[r["reason"]] = r
+    missing = set(REASONS) - set(reasons)
+    if missing:
+        raise DataError(f"reasons.tsv: missing {sorted(missing)}")
+    cats = {}
+    for n, r in read_tsv(f"{data}/categories.tsv"):
+        where = f"categories.tsv:{n}"
+        if r["category"] not in CATEGORIES or r["category"] in cats:
+            raise DataError(f"{where}: unknown or duplicate category {r['category']!r}")
+        if r["scope"] not in SCOPES:
+            raise DataError(f"{where}: unknown scope")
+        for k in ("remedy_permanent", "remedy_transient"):
+            if r[k] not in REMEDIES:
+                raise DataError(f"{where}: unknown remedy {r[k]!r}")
+        cats[r["category"]] = r
+    missing = set(CATEGORIES) - set(cats)
+    if missing:
+        raise DataError(f"categories.tsv: missing {sorted(missing)}")
+
+    causes = {}
+    for n, r in read_tsv(f"{data}/causes.tsv"):
+        where = f"causes.tsv:{n}"
+        if r["reason"] not in REASONS:
+            raise DataError(f"{where}: unknown reason {r['reason']!r}")
+        if r["category"] not in CATEGORIES:
+            raise DataError(f"{where}: unknown category {r['category']!r}")
+        if r["remedy"] not in REMEDIES + ["-"]:
+            raise DataError(f"{where}: unknown remedy {r['remedy']!r}")
+        r["_tags"] = parse_tags(r["tags"], where)
+        causes[r["cause"]] = r
+
+    rules = []  # dicts: id prio reply status rx reason category auth bl provider scope remedy meaning token bonus_reply bonus_status
+    ids = set()
+
+    def add_rule(rule, where):
+        if rule["id"] in ids:
+            raise DataError(f"{where}: duplicate rule id {rule['id']!r}")
+        ids.add(rule["id"])
+        try:
+            re.compile(rule["rx"])
+        except re.error as e:
+            raise DataError(f"{where}: pattern does not compile: {e}")
+        if "\n" in rule["rx"] or "\t" in rule["rx"]:
+            raise DataError(f"{where}: pattern has a tab or newline")
+        rules.append(rule)
+
+    # hand-written generic rules
+    import os
+    rules_path = f"{data}/rules.tsv"
+    if os.path.exists(rules_path):
+        for n, r in read_tsv(rules_path):
+            where = f"rules.tsv:{n}"
+            try:
+                prio = int(r["prio"])
+            except ValueError:
+                raise DataError(f"{where}: prio {r['prio']!r} is not a number")
+            if not 1 <= prio <= 100:
+                raise DataError(f"{where}: prio out of 1..100")
+            reason = r["reason"].strip()
+            if reason != "-" and reason not in REASONS:
+                raise DataError(f"{where}: unknown reason {reason!r}")
+            cat = r["category"].strip() or "-"
+            if cat != "-" and cat not in CATEGORIES:
+                raise DataError(f"{where}: unknown category {cat!r}")
+            remedy = r.get("remedy", "-").strip() or "-"
+            if remedy != "-" and remedy not in REMEDIES:
+                raise DataError(f"{where}: unknown remedy {remedy!r}")
+            if not r["pattern"]:
+                raise DataError(f"{where}: empty pattern")
+            tags = parse_tags(r["tags"], where)
+            add_rule({
+                "id": r["id"].strip(), "prio": prio,
+                "reply": parse_reply_constraint(r["reply"], where),
+                "status": parse_status_constraint(r["status"], where),
+                "rx": r["pattern"], "reason": reason, "category": cat,
+                "auth": tags["auth"], "bl": tags["bl"], "provider": tags["provider"],
+                "scope": tags["scope"], "remedy": remedy, "meaning": None, "token": "",
+                "bonus_reply": "", "bonus_status": "",
+            }, where)
+
+    # provider catalog rows: each is also a rule at prio 80
+    provider_rows = []
+    for n, r in read_tsv(f"{data}/provider-codes.tsv"):
+        where = f"provider-codes.tsv:{n}"
+        provider_rows.append(r)
+        cause = r["cause_category"]
+        if cause not in causes:
+            raise DataError(f"{where}: cause {cause!r} not in causes.tsv")
+        c = causes[cause]
+        prov = r["provider"]
+        bl = c["_tags"]["bl"]
+        provider = c["_tags"]["provider"]
+        if prov in BLOCKLIST_PROVIDERS:
+            bl = BLOCKLIST_PROVIDERS[prov]
+        else:
+            provider = prov
+        rc = r["reply_code"].strip()
+        ec = r["enhanced_code"].strip()
+        if rc and not re.fullmatch(r"[2-5][0-9][0-9]", rc):
+            raise DataError(f"{where}: bad reply_code {rc!r}")
+        if ec and not re.fullmatch(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}(-[0-9]{1,3})?", ec):
+            raise DataError(f"{where}: bad enhanced_code {ec!r}")
+        # Class-level constraint only: providers print quirky pairs (Google 421 5.7.32),
+        # and the exact code is a tie-break bonus, not a requirement.
+        reply_c = (rc[0], False) if rc else ("", False)
+        if ec:
+            cls = int(ec[0])
+            status_c = (cls, -1, -1, False)
+        else:
+            status_c = (-1, -1, -1, False)
+        add_rule({
+            "id": f"{prov}.{n}", "prio": 80, "reply": reply_c, "status": status_c,
+            "rx": literal_to_regex(r["text_pattern"], prov), "reason": c["reason"],
+            "category": c["category"], "auth": list(c["_tags"]["auth"]), "bl": bl,
+            "provider": provider, "scope": c["_tags"]["scope"], "remedy": c["remedy"],
+            "meaning": r["meaning"], "token": r["provider_code"],
+            "bonus_reply": rc, "bonus_status": ec.split("-")[0] if "-" not in ec else "",
+        }, where)
+
+    # provider host markers: reply_text rows become provider tag rules; the rest feed the
+    # host-suffix table used with a known remote host.
+    hosts = []
+    for n, r in read_tsv(f"{data}/provider-hosts.tsv"):
+        where = f"provider-hosts.tsv:{n}"
+        if r["match_on"] == "reply_text":
+            add_rule({
+                "id": f"host.{r['provider']}.{n}", "prio": 1, "reply": ("", False),
+                "status": (-1, -1, -1, False),
+                "rx": r"\b" + re.escape(r["host_suffix"]) + r"\b", "reason": "-",
+                "category": "-", "auth": [], "bl": None, "provider": r["provider"],
+                "scope": None, "remedy": "-", "meaning": None, "token": "",
+                "bonus_reply": "", "bonus_status": "",
+            }, where)
+        elif r["match_on"] in ("mx_host", "remote_host", "domain"):
+            hosts.append((r["provider"], r["host_suffix"].lower().lstrip(".")))
+        else:
+            raise DataError(f"{where}: unknown match_on {r['match_on']!r}")
+
+    # status map
+    smap = []
+    basic = {}
+    seen = set()
+    smap_path = f"{data}/status-map.tsv"
+    if os.path.exists(smap_path):
+        for n, r in read_tsv(smap_path):
+            where = f"status-map.tsv:{n}"
+            code = r["code"].strip()
+            if code in seen:
+                raise DataError(f"{where}: duplicate code {code!r}")
+            seen.add(code)
+            if r["reason"] not in REASONS:
+                raise DataError(f"{where}: unknown reason {r['reason']!r}")
+            cat = r["category"].strip() or "-"
+            if cat != "-" and cat not in CATEGORIES:
+                raise DataError(f"{where}: unknown category {cat!r}")
+            prio = int(r["prio"])
+            if re.fullmatch(r"[2-5][0-9][0-9]", code):
+                basic[int(code)] = (r["reason"], cat, prio)
+                continue
+            m = re.fullmatch(r"([245*Xx])\.([0-9]{1,3})\.([0-9]{1,3})", code)
+            if not m:
+                raise DataError(f"{where}: bad code {code!r}")
+            cls = 0 if m.group(1) in "*Xx" else int(m.group(1))
+            smap.append((cls, int(m.group(2)), int(m.group(3)), r["reason"], cat, prio))
+    smap.sort(key=lambda e: (e[0], e[1], e[2]))
+
+    # ---- write patterns.txt
+    with open(f"{out}/patterns.txt", "w", encoding="utf-8") as f:
+        for i, r in enumerate(rules):
+            f.write(f"{i}\t{r['rx']}\n")
+
+    # ---- write rules_gen.c
+    def opt_reason(x):
+        return "RB_REASON__COUNT" if x in ("-", None) else enum_name("RB_REASON_", x)
+
+    def opt_cat(x):
+        return "RB_CAT__COUNT" if x in ("-", None) else enum_name("RB_CAT_", x)
+
+    def opt_scope(x):
+        return "RB_SCOPE__COUNT" if x in ("-", None) else enum_name("RB_SCOPE_", x)
+
+    def opt_remedy(x):
+        return "RB_REMEDY__COUNT" if x in ("-", None) else enum_name("RB_REMEDY_", x)
+
+    def auth_expr(lst):
+        if not lst:
+            return "0"
+        return "|".join(enum_name("RB_AUTH_", a) for a in lst)
+
+    L = []
+    L.append("/* Generated by tools/gen_tables.py from the data/ tables. Do not edit. */")
+    L.append('#include "rules.h"\n')
+    L.append(f"const size_t rules_count = {len(rules)};\n")
+    L.append("const struct rule rules_table[] = {")
+    for r in rules:
+        rd, rreq = r["reply"]
+        sc, ss, sd, sreq = r["status"]
+        L.append("    {%s, %d, %s, %d, %d, %d, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s}," % (
+            cstr(r["id"]), r["prio"], cstr(rd), int(rreq), sc, ss, sd, int(sreq),
+            opt_reason(r["reason"]), opt_cat(r["category"]), auth_expr(r["auth"]),
+            cstr(r["bl"]), cstr(r["provider"]), opt_scope(r["scope"]), opt_remedy(r["remedy"]),
+            cstr(r["meaning"]), cstr(r["token"]), cstr(r["bonus_reply"]), cstr(r["bonus_status"])))
+    L.append("};\n")
+    L.append("const char *const rules_patterns[] = {")
+    for r in rules:
+        L.append(f"    {cstr(r['rx'])},")
+    L.append("};\n")
+    L.append(f"const size_t status_map_count = {len(smap)};")
+    L.append("const struct status_map status_map_table[] = {")
+    for cls, sj, dt, rs, cat, prio in smap:
+        L.append(f"    {{{cls}, {sj}, {dt}, {enum_name('RB_REASON_', rs)}, {opt_cat(cat)}, {prio}}},")
+    if not smap:
+        L.append("    {0, 0, 0, RB_REASON_UNDEFINED, RB_CAT__COUNT, 0},")
+    L.append("};\n")
+    L.append("const struct basic_map basic_map_table[400] = {")
+    for code in range(200, 600):
+        if code in basic:
+            rs, cat, prio = basic[code]
+            L.append(f"    [{code - 200}] = {{{enum_name('RB_REASON_', rs)}, {opt_cat(cat)}, {prio}}},")
+    L.append("};\n")
+    L.append("const struct reason_info reason_table[RB_REASON__COUNT] = {")
+    for name in REASONS:
+        r = reasons[name]
+        L.append(f"    [{enum_name('RB_REASON_', name)}] = {{{cstr(name)}, "
+                 f"{enum_name('RB_CAT_', r['category'])}, {HARD[r['hard']]}, {cstr(r['description'])}}},")
+    L.append("};\n")
+    L.append("const struct category_info category_table[RB_CAT__COUNT] = {")
+    for name in CATEGORIES:
+        c = cats[name]
+        L.append(f"    [{enum_name('RB_CAT_', name)}] = {{{cstr(name)}, {enum_name('RB_SCOPE_', c['scope'])}, "
+                 f"{enum_name('RB_REMEDY_', c['remedy_permanent'])}, "
+                 f"{enum_name('RB_REMEDY_', c['remedy_transient'])}, {cstr(c['description'])}}},")
+    L.append("};\n")
+    L.append("const char *const scope_names[RB_SCOPE__COUNT] = {" +
+             ", ".join(cstr(s) for s in SCOPES) + "};")
+    L.append("const char *const remedy_names[RB_REMEDY__COUNT] = {" +
+             ", ".join(cstr(s) for s in REMEDIES) + "};")
+    L.append("const char *const auth_names[] = {" + ", ".join(cstr(a) for a in AUTHS) + ", NULL};")
+    L.append(f"const size_t provider_host_count = {len(hosts)};")
+    L.append("const struct provider_host provider_host_table[] = {")
+    for prov, suf in hosts:
+        L.append(f"    {{{cstr(prov)}, {cstr(suf)}, {len(suf)}}},")
+    L.append("};")
+    with open(f"{out}/rules_gen.c", "w", encoding="utf-8") as f:
+        f.write("\n".join(L) + "\n")
+
+    # ---- catalog_gen.c
+    C = []
+    C.append("/* Generated by tools/gen_tables.py from the data/ tables. Do not edit. */")
+    C.append('#include "catalog.h"\n')
+    ent = []
+    keys = set()
+    for n, r in read_tsv(f"{data}/enhanced-status-codes.tsv"):
+        where = f"enhanced-status-codes.tsv:{n}"
+        code = r["code"]
+        if code in keys:
+            raise DataError(f"{where}: duplicate code {code!r}")
+        keys.add(code)
+        kind = r["kind"]
+        if kind == "class":
+            m = re.fullmatch(r"([245])\.XXX\.YYY", code)
+            key = (int(m.group(1)), -1, -1)
+        elif kind == "subject":
+            m = re.fullmatch(r"X\.([0-9]+)\.YYY", code)
+            key = (0, int(m.group(1)), -1)
+        elif kind == "detail":
+            m = re.fullmatch(r"X\.([0-9]+)\.([0-9]+)", code)
+            key = (0, int(m.group(1)), int(m.group(2)))
+        else:
+            raise DataError(f"{where}: unknown kind {kind!r}")
+        if not m:
+            raise DataError(f"{where}: bad code {code!r}")
+        ent.append((key, r))
+    ent.sort(key=lambda e: e[0])
+    C.append(f"const size_t status_catalog_count = {len(ent)};")
+    C.append("const struct status_entry status_catalog[] = {")
+    for (cls, sj, dt), r in ent:
+        C.append(f"    {{{cls}, {sj}, {dt}, {cstr(r['title'])}, {cstr(r['meaning'])}, "
+                 f"{cstr(r['sender_action'])}, {cstr(r['basic_codes'])}}},")
+    C.append("};\n")
+    rents = []
+    rkeys = set()
+    for n, r in read_tsv(f"{data}/reply-codes.tsv"):
+        where = f"reply-codes.tsv:{n}"
+        if r["code"] in rkeys:
+            raise DataError(f"{where}: duplicate code {r['code']!r}")
+        rkeys.add(r["code"])
+        rents.append(r)
+    C.append(f"const size_t reply_catalog_count = {len(rents)};")
+    C.append("const struct reply_entry reply_catalog[] = {")
+    for r in rents:
+        C.append(f"    {{{cstr(r['code'])}, {cstr(r['kind'])}, {cstr(r['standard_text'])}, "
+                 f"{cstr(r['meaning'])}, {cstr(r['retry'])}}},")
+    C.append("};\n")
+    C.append(f"const size_t provider_catalog_count = {len(provider_rows)};")
+    C.append("const rb_provider_code provider_catalog[] = {")
+    for r in provider_rows:
+        C.append(f"    {{{cstr(r['provider'])}, {cstr(r['reply_code'])}, {cstr(r['enhanced_code'])}, "
+                 f"{cstr(r['text_pattern'])}, {cstr(r['meaning'])}, {cstr(r['cause_category'])}, "
+                 f"{cstr(r['provider_code'])}}},")
+    C.append("};")
+    with open(f"{out}/catalog_gen.c", "w", encoding="utf-8") as f:
+        f.write("\n".join(C) + "\n")
+    print(f"gen_tables: {len(rules)} rules, {len(smap)} status map entries, "
+          f"{len(basic)} basic codes, {len(ent)} status catalog, {len(rents)} reply catalog, "
+          f"{len(provider_rows)} provider codes, {len(hosts)} host suffixes")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except DataError as e:
+        print(f"gen_tables: error: {e}", file=sys.stderr)
+        sys.exit(1)
