@@ -37,7 +37,8 @@ void buf_reset(struct buf *b)
 
 int buf_reserve(struct buf *b, size_t n)
 {
-    if (n > b->cap || b->len > b->cap - n)
+    /* len + n + 1 (the NUL) must fit both the cap and size_t */
+    if (n > b->cap || b->len > b->cap - n || b->len + n == SIZE_MAX)
         return RB_ETOOBIG;
     size_t need = b->len + n + 1; /* + NUL */
     if (need <= b->alloc)

@@ -137,12 +137,16 @@ static int status_ok(const struct rule *r, const rb_reply *rp)
     return 1;
 }
 
-/* class_of - the failure class the reply claims: status class, else reply-code class. */
-static int class_of(const rb_reply *rp)
+/* class_of - the failure class claimed. An SMTP client acts on the basic reply code (the
+ * enhanced code only refines it, RFC 3463), so "550 4.4.7" is permanent; but a DSN's
+ * Status: field (dsn_status) is the reporting MTA's final word on the recipient. */
+static int class_of(const rb_reply *rp, int dsn_status)
 {
-    if (rp->status_class)
+    if (dsn_status && rp->status_class)
         return rp->status_class;
-    return rp->replycode / 100;
+    if (rp->replycode)
+        return rp->replycode / 100;
+    return rp->status_class;
 }
 
 /* status_map_find - best status-map entry for the reply's enhanced code, or NULL. */
@@ -374,14 +378,21 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
         out->rule = "action-delivered";
     }
 
-    int cls = class_of(rp);
+    int cls = class_of(rp, in->status && in->status[0]);
     out->permanent = cls == 5 || (cls == 0 && in->action && strcmp(in->action, "failed") == 0);
     out->reason = reason;
     out->category = cat != RB_CAT__COUNT ? cat : reason_table[reason].category;
+    rb_scope rule_scope = best ? best->scope : RB_SCOPE__COUNT;
+    rb_remedy rule_remedy = best ? best->remedy : RB_REMEDY__COUNT;
+    /* A permanent reputation refusal that names a list is a listing: delisting is the fix. */
+    if (out->category == RB_CAT_REPUTATION && out->blocklist && out->permanent) {
+        out->category = RB_CAT_BLOCKLIST;
+        rule_remedy = RB_REMEDY__COUNT;
+    }
     const struct category_info *ci = &category_table[out->category];
-    out->scope = best && best->scope != RB_SCOPE__COUNT ? best->scope : ci->scope;
-    out->remedy = best && best->remedy != RB_REMEDY__COUNT
-                      ? best->remedy
+    out->scope = rule_scope != RB_SCOPE__COUNT ? rule_scope : ci->scope;
+    out->remedy = rule_remedy != RB_REMEDY__COUNT
+                      ? rule_remedy
                       : (out->permanent ? ci->remedy_permanent : ci->remedy_transient);
     /* a transient address failure is retried, whatever the rule's remedy says */
     if (!out->permanent && out->category == RB_CAT_ADDRESS)

@@ -192,6 +192,9 @@ void reply_find_codes(const char *p, size_t len, rb_reply *out)
         if (!have_status) {
             int c2, s2, d2;
             size_t n = status_at(p, len, i, &c2, &s2, &d2);
+            /* a lone 2.x.x deep in prose is a version number ("Postfix 2.3.5"), not a code */
+            if (n && c2 == 2 && i > 1)
+                n = 0;
             if (n) {
                 have_status = 1;
                 cls = c2, subj = s2, det = d2;
@@ -212,30 +215,42 @@ void reply_find_codes(const char *p, size_t len, rb_reply *out)
         out->flags |= RB_REPLY_CODE_MISMATCH;
 }
 
-/* find_command - the SMTP command a reply answered, from the usual MTA phrasings. */
-static void find_command(const char *p, size_t len, rb_reply *out)
+/* command_word - the SMTP command named at p (after "in reply to " / "after "), or NULL. */
+static const char *command_word(const char *p, size_t len)
 {
     static const struct {
-        const char *phrase;
+        const char *word;
         const char *cmd;
     } tab[] = {
-        {"in reply to rcpt to", "RCPT"},   {"in reply to mail from", "MAIL"},
-        {"in reply to end of data", "DATA"}, {"in reply to data", "DATA"},
-        {"in reply to helo", "HELO"},       {"in reply to ehlo", "EHLO"},
-        {"in reply to starttls", "STARTTLS"}, {"in reply to auth", "AUTH"},
-        {"after rcpt to", "RCPT"},          {"after mail from", "MAIL"},
-        {"after end of data", "DATA"},      {"after data", "DATA"},
-        {"after initial connection", "CONN"}, {"after helo", "HELO"},
-        {"after ehlo", "EHLO"},             {"after starttls", "STARTTLS"},
-        {"after auth", "AUTH"},             {"while talking to", NULL},
+        {"rcpt", "RCPT"},     {"mail", "MAIL"}, {"end of data", "DATA"},
+        {"data", "DATA"},     {"helo", "HELO"}, {"ehlo", "EHLO"},
+        {"starttls", "STARTTLS"}, {"auth", "AUTH"}, {"initial connection", "CONN"},
     };
     for (size_t k = 0; k < sizeof tab / sizeof tab[0]; k++) {
-        if (!tab[k].cmd)
-            continue;
-        if (memmem_ci(p, len, tab[k].phrase, strlen(tab[k].phrase))) {
-            size_t n = strlen(tab[k].cmd);
-            memcpy(out->command, tab[k].cmd, n + 1);
-            return;
+        size_t n = strlen(tab[k].word);
+        if (len >= n && memmem_ci(p, n, tab[k].word, n) == p)
+            return tab[k].cmd;
+    }
+    return NULL;
+}
+
+/* find_command - the SMTP command a reply answered, from the usual MTA phrasings:
+ * Postfix "(in reply to RCPT TO command)", Exim "after RCPT TO:<...>". Two substring
+ * searches over the text, then a word comparison at each hit. */
+static void find_command(const char *p, size_t len, rb_reply *out)
+{
+    static const char *const lead[] = {"in reply to ", "after "};
+    for (size_t k = 0; k < 2; k++) {
+        size_t ln = strlen(lead[k]);
+        const char *q = p;
+        const char *end = p + len;
+        while ((q = memmem_ci(q, (size_t)(end - q), lead[k], ln)) != NULL) {
+            q += ln;
+            const char *cmd = command_word(q, (size_t)(end - q));
+            if (cmd) {
+                memcpy(out->command, cmd, strlen(cmd) + 1);
+                return;
+            }
         }
     }
 }
@@ -356,17 +371,28 @@ int reply_parse(const char *p, size_t len, struct buf *text, rb_reply *out)
 {
     memset(out, 0, sizeof *out);
     buf_reset(text);
-    int rc = RB_OK;
     size_t i = strip_field_prefix(p, len, out);
+    /* Unfolding never lengthens the text (a line end becomes at most one space), so one
+     * reservation up front lets the loop write bytes directly. */
+    size_t cap = len - i < RB_MAX_REPLY_TEXT ? len - i : RB_MAX_REPLY_TEXT;
+    int rc = buf_reserve(text, cap);
+    if (rc != RB_OK) {
+        out->text = "";
+        return rc;
+    }
+    char *o = text->p;
+    size_t on = 0;
     int code = 0;
     int lines = 0;
     int space = 0; /* a space is pending before the next visible byte */
 
     while (i < len && !(out->flags & RB_REPLY_TRUNCATED)) {
         /* one line: [i, e) */
-        size_t e = i;
-        while (e < len && p[e] != '\n' && p[e] != '\r')
-            e++;
+        const char *nl = memchr(p + i, '\n', len - i);
+        size_t e = nl ? (size_t)(nl - p) : len;
+        const char *cr = memchr(p + i, '\r', e - i);
+        if (cr)
+            e = (size_t)(cr - p);
         size_t s = i;
         while (s < e && is_blank((unsigned char)p[s]))
             s++;
@@ -385,42 +411,25 @@ int reply_parse(const char *p, size_t len, struct buf *text, rb_reply *out)
             lines++;
         for (size_t k = s; k < e; k++) {
             unsigned char c = (unsigned char)p[k];
-            if (c == ' ' || c == '\t') {
+            if (c <= 0x20 || c == 0x7f) {
+                if (c != ' ' && c != '\t')
+                    out->flags |= RB_REPLY_BINARY;
                 space = 1;
                 continue;
             }
-            if (c < 0x20 || c == 0x7f) {
-                out->flags |= RB_REPLY_BINARY;
-                space = 1;
-                continue;
-            }
-            if (space && text->len > 0) {
-                if (text->len + 1 >= RB_MAX_REPLY_TEXT) {
+            if (space && on > 0) {
+                if (on == cap) {
                     out->flags |= RB_REPLY_TRUNCATED;
                     break;
                 }
-                if ((rc = buf_putc(text, ' ')) != RB_OK)
-                    goto out;
+                o[on++] = ' ';
             }
             space = 0;
-            if (text->len >= RB_MAX_REPLY_TEXT) {
+            if (on == cap) {
                 out->flags |= RB_REPLY_TRUNCATED;
                 break;
             }
-            /* copy the run of ordinary bytes at once */
-            size_t r = k;
-            while (r < e && (unsigned char)p[r] > 0x20 && (unsigned char)p[r] != 0x7f)
-                r++;
-            size_t n = r - k;
-            if (n > RB_MAX_REPLY_TEXT - text->len) {
-                n = RB_MAX_REPLY_TEXT - text->len;
-                out->flags |= RB_REPLY_TRUNCATED;
-            }
-            if ((rc = buf_append(text, p + k, n)) != RB_OK)
-                goto out;
-            k += n - 1;
-            if (out->flags & RB_REPLY_TRUNCATED)
-                break;
+            o[on++] = (char)c;
         }
         space = 1;
         /* skip the line end: CRLF, LF or CR */
@@ -430,22 +439,20 @@ int reply_parse(const char *p, size_t len, struct buf *text, rb_reply *out)
             e++;
         i = e;
     }
-    if (text->len == 0 && (rc = buf_reserve(text, 0)) != RB_OK) /* make text->p valid */
-        goto out;
-    if (!text->p) {
-        out->text = "";
-        out->text_len = 0;
-    } else {
-        out->text = text->p;
-        out->text_len = text->len;
+    /* input left unread means it was cut */
+    if (i < len && !(out->flags & RB_REPLY_TRUNCATED)) {
+        size_t k = i;
+        while (k < len && (unsigned char)p[k] <= 0x20)
+            k++;
+        if (k < len)
+            out->flags |= RB_REPLY_TRUNCATED;
     }
+    text->len = on;
+    o[on] = '\0';
+    out->text = text->p;
+    out->text_len = on;
     reply_find_codes(out->text, out->text_len, out);
     find_command(out->text, out->text_len, out);
     find_token(out->text, out->text_len, out);
-out:
-    if (rc != RB_OK) {
-        out->text = "";
-        out->text_len = 0;
-    }
-    return rc;
+    return RB_OK;
 }

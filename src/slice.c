@@ -16,14 +16,36 @@ const char *memmem_ci(const char *hay, size_t hlen, const char *needle, size_t n
     if (nlen > hlen)
         return NULL;
     unsigned char first = lower((unsigned char)needle[0]);
-    for (size_t i = 0; i + nlen <= hlen; i++) {
-        if (lower((unsigned char)hay[i]) != first)
-            continue;
+    unsigned char first_up = (first >= 'a' && first <= 'z') ? (unsigned char)(first - 32) : first;
+    size_t last = hlen - nlen; /* last possible start */
+    const char *end = hay + last + 1;
+    /* next occurrence of each case of the first byte, found with memchr and cached so the
+     * whole search stays linear */
+    const char *na = hay, *nb = first_up != first ? hay : end;
+    int fa = 0, fb = first_up == first;
+    for (size_t i = 0; i <= last;) {
+        const char *at = hay + i;
+        if (!fa && na < at)
+            na = at;
+        if (!fa && (na = memchr(na, first, (size_t)(end - na))) == NULL)
+            na = end, fa = 1;
+        if (!fb && nb < at)
+            nb = at;
+        if (!fb && (nb = memchr(nb, first_up, (size_t)(end - nb))) == NULL)
+            nb = end, fb = 1;
+        const char *c = na < nb ? na : nb;
+        if (c >= end)
+            return NULL;
         size_t j = 1;
-        while (j < nlen && lower((unsigned char)hay[i + j]) == lower((unsigned char)needle[j]))
+        while (j < nlen && lower((unsigned char)c[j]) == lower((unsigned char)needle[j]))
             j++;
         if (j == nlen)
-            return hay + i;
+            return c;
+        i = (size_t)(c - hay) + 1;
+        if (c == na && !fa)
+            na = c + 1;
+        if (c == nb && !fb)
+            nb = c + 1;
     }
     return NULL;
 }

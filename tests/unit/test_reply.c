@@ -77,7 +77,7 @@ static const struct {
      RB_REPLY_MULTILINE},
     {"Status: 5.1.1 but 550", 550, "5.1.1", "", "", NULL, 0},
     {"550 Requested action not taken: mailbox unavailable", 550, "", "", "", NULL, 0},
-    {"a\x01\x02b\0c", 0, "", "", "", "a b c", RB_REPLY_BINARY},
+    {"a\x01\x02" "b\0c", 0, "", "", "", "a b c", RB_REPLY_BINARY},
     {"250 2.0.0 OK 1700000000 x1si123 - gsmtp", 250, "2.0.0", "", "", NULL, 0},
     {"4.4.7 Delivery time expired", 0, "4.4.7", "", "", NULL, 0},
 };
