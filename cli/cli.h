@@ -21,5 +21,6 @@ void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 int use_colour(void);
 
 int cmd_explain(int argc, char **argv);
+int cmd_parse(int argc, char **argv);
 
 #endif /* RB_CLI_H */

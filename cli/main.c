@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+
 #include "cli.h"
 #include "rebound.h"
 
@@ -42,6 +43,7 @@ static void usage(FILE *f)
                "\n"
                "commands:\n"
                "  explain [--json|--tsv] [TEXT...]   explain SMTP replies (stdin: one per line)\n"
+               "  parse [--format json|tsv] [PATH...]  decode bounce emails (files, mbox, Maildir)\n"
                "  version                            print the version\n"
                "\n"
                "Run 'rebound COMMAND --help' for a command's options.\n");
@@ -56,6 +58,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "explain") == 0)
         return cmd_explain(argc - 1, argv + 1);
+    if (strcmp(cmd, "parse") == 0)
+        return cmd_parse(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("rebound %s\n", rb_version());
         return 0;

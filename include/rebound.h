@@ -307,6 +307,59 @@ typedef struct rb_provider_code {
 /* rb_provider_codes - the compiled provider catalog (static); count in *n. */
 RB_API const rb_provider_code *rb_provider_codes(size_t *n);
 
+
+/* ---- Bounce messages ---------------------------------------------------------------- */
+
+typedef struct rb_parser rb_parser; /* per thread: MIME parts, buffers, a classifier scratch */
+
+/* rb_parser_new - decoder of bounce messages using c; caller frees with rb_parser_free. */
+RB_API int rb_parser_new(const rb_classifier *c, rb_parser **out);
+/* rb_parser_free - NULL-safe; returns NULL. */
+RB_API rb_parser *rb_parser_free(rb_parser *p);
+
+/* Message-level defects reported on records (rb_record.defects). */
+enum {
+    RB_DEFECT_MIME = 1u << 0,      /* broken MIME structure (missing boundary, truncation) */
+    RB_DEFECT_TRUNCATED = 1u << 1, /* the message was cut at a size limit */
+    RB_DEFECT_NO_DIAG = 1u << 2,   /* no diagnostic text found for the recipient */
+    RB_DEFECT_LIMIT = 1u << 3,     /* a recipient or part limit was hit; records dropped */
+};
+
+/* One failed (or reported) recipient of a bounce. All strings are NUL-terminated, never
+ * NULL ("" when unknown), owned by the parser and valid until the callback returns. */
+typedef struct rb_record {
+    const char *recipient;      /* the address that bounced */
+    const char *addresser;      /* the original sender (From of the returned message) */
+    const char *senderdomain;   /* domain of addresser */
+    const char *destination;    /* domain of recipient */
+    long long timestamp;        /* Unix time of the failure (0 if unknown) */
+    int timezoneoffset;         /* seconds east of UTC of that date */
+    const char *diagnosticcode; /* the diagnostic text, unfolded */
+    const char *action;         /* failed, delayed, delivered, ... */
+    const char *lhost;          /* the reporting (local) MTA */
+    const char *rhost;          /* the remote MTA that refused */
+    const char *smtpagent;      /* dialect that decoded it: RFC3464, Postfix, Exim, ... */
+    const char *messageid;      /* Message-ID of the original message */
+    const char *subject;        /* Subject of the original message (UTF-8) */
+    const char *listid;         /* List-Id of the original message */
+    const char *feedbacktype;   /* ARF Feedback-Type (abuse, ...) */
+    const char *dkim_domain;    /* d= of the original message's DKIM-Signature */
+    const char *dkim_selector;  /* s= of it */
+    rb_verdict verdict;         /* codes and classification */
+    unsigned defects;           /* RB_DEFECT_* */
+} rb_record;
+
+/* Called once per record, in the order the bounce lists the recipients; a non-zero return
+ * stops the decoding of this message and is returned by rb_parse_message. */
+typedef int (*rb_record_cb)(const rb_record *r, void *ud);
+
+/* rb_parse_message - decode one message held in memory (LF or CRLF line ends; convert
+ * CR-only input first, as rb's message sources do). Calls cb for each record; a message
+ * that is not a bounce yields none. Returns RB_OK, the callback's non-zero value, or
+ * RB_ENOMEM. */
+RB_API int rb_parse_message(rb_parser *p, const char *msg, size_t len, rb_record_cb cb,
+                            void *ud);
+
 #ifdef __cplusplus
 }
 #endif

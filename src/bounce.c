@@ -1,0 +1,638 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * bounce.c - decode one bounce message into per-recipient records (rb_parse_message).
+ *
+ * DESCRIPTION
+ *   1. Split the message into MIME parts (mime.c, zero-copy).
+ *   2. Collect message-level facts: the bounce's own headers (Date, From, To), the reporting
+ *      MTA, and the returned original message's headers (message/rfc822 or
+ *      text/rfc822-headers part, or the copy after a "below this line" marker in a plain
+ *      notice): From, Subject, Message-ID, List-Id, DKIM-Signature d=/s=.
+ *   3. Records, by the best evidence present: a feedback report (ARF, RFC 5965) gives
+ *      feedback records; a delivery-status part (RFC 3464) gives one record per recipient
+ *      block; otherwise the human-readable notice is read by the text dialects
+ *      (bounce_text.c). An RFC 3834 auto-reply with no failure gives a vacation record.
+ *   4. Each record is classified (rb_classify) with its diagnostic text, Status, remote MTA
+ *      and Action, then handed to the callback.
+ *
+ * LIMITS
+ *   BOUNCE_MAX_RCPT records, BOUNCE_MAX_NOTICE bytes of decoded notice text and
+ *   BOUNCE_MAX_ARENA bytes of strings per message; beyond them records are dropped or
+ *   fields emptied, and the records carry RB_DEFECT_LIMIT.
+ */
+#include "bounce.h"
+
+#include <string.h>
+
+#include "dialect.h"
+#include "mem.h"
+#include "reply.h"
+#include "textutil.h"
+
+/* ---- arena and pending records -------------------------------------------------------- */
+
+size_t arena_add(struct rb_parser *bp, const char *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    size_t off = bp->arena.len;
+    if (buf_append(&bp->arena, p, n) != RB_OK || buf_putc(&bp->arena, '\0') != RB_OK) {
+        buf_truncate(&bp->arena, off);
+        bp->defects |= RB_DEFECT_LIMIT;
+        return 0;
+    }
+    return off;
+}
+
+const char *arena_str(const struct rb_parser *bp, size_t off)
+{
+    return bp->arena.p + off;
+}
+
+struct prec *prec_add(struct rb_parser *bp)
+{
+    if (bp->nrec == BOUNCE_MAX_RCPT) {
+        bp->dropped++;
+        bp->defects |= RB_DEFECT_LIMIT;
+        return NULL;
+    }
+    if (bp->nrec == bp->cap) {
+        size_t nc = bp->cap ? bp->cap * 2 : 16;
+        struct prec *n = mem_realloc(bp->mem, bp->recs, nc * sizeof *n);
+        if (!n)
+            return NULL;
+        bp->recs = n;
+        bp->cap = nc;
+    }
+    struct prec *r = &bp->recs[bp->nrec++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+long prec_find(const struct rb_parser *bp, struct slice addr)
+{
+    for (size_t i = 0; i < bp->nrec; i++) {
+        const char *a = arena_str(bp, bp->recs[i].rcpt);
+        if (strlen(a) == addr.len && slice_eq_ci(addr, a))
+            return (long)i;
+    }
+    return -1;
+}
+
+/* ---- parser lifetime ------------------------------------------------------------------ */
+
+int rb_parser_new(const rb_classifier *c, rb_parser **out)
+{
+    *out = NULL;
+    rb_parser *bp = mem_calloc(NULL, 1, sizeof *bp);
+    if (!bp)
+        return RB_ENOMEM;
+    bp->c = c;
+    int rc = rb_scratch_new(c, &bp->s);
+    if (rc == RB_OK)
+        rc = mime_msg_init(&bp->mm, 0, NULL);
+    if (rc != RB_OK) {
+        rb_scratch_free(bp->s);
+        mem_free(NULL, bp);
+        return rc;
+    }
+    mime_cvt_init(&bp->cv);
+    dsn_init(&bp->dsn, NULL);
+    buf_init(&bp->notice, BOUNCE_MAX_NOTICE, NULL);
+    buf_init(&bp->arena, BOUNCE_MAX_ARENA, NULL);
+    buf_init(&bp->tmp, BOUNCE_MAX_NOTICE, NULL);
+    buf_init(&bp->body, BOUNCE_MAX_NOTICE, NULL);
+    *out = bp;
+    return RB_OK;
+}
+
+rb_parser *rb_parser_free(rb_parser *bp)
+{
+    if (!bp)
+        return NULL;
+    rb_scratch_free(bp->s);
+    mime_msg_free(&bp->mm);
+    mime_cvt_free(&bp->cv);
+    dsn_free(&bp->dsn);
+    buf_free(&bp->notice);
+    buf_free(&bp->arena);
+    buf_free(&bp->tmp);
+    buf_free(&bp->body);
+    mem_free(NULL, bp->recs);
+    mem_free(NULL, bp);
+    return NULL;
+}
+
+/* ---- message-level facts -------------------------------------------------------------- */
+
+/* hdr_add - unfold (and RFC 2047-decode when decode) header name of hdr into the arena. */
+static size_t hdr_add(struct rb_parser *bp, struct slice hdr, const char *name, int decode)
+{
+    struct slice v;
+    if (!mime_hdr_find(hdr, name, &v))
+        return 0;
+    buf_reset(&bp->tmp);
+    int rc = decode ? mime_hdr_decode(&bp->cv, v.p, v.len, &bp->tmp)
+                    : mime_hdr_unfold(v.p, v.len, &bp->tmp);
+    if (rc != RB_OK || bp->tmp.len == 0)
+        return 0;
+    return arena_add(bp, bp->tmp.p, bp->tmp.len);
+}
+
+/* addr_add - the first address in a header value, into the arena. */
+static size_t hdr_addr_add(struct rb_parser *bp, struct slice hdr, const char *name)
+{
+    struct slice v, a;
+    size_t pos = 0;
+    if (!mime_hdr_find(hdr, name, &v) || !addr_find(v.p, v.len, &pos, &a))
+        return 0;
+    return arena_add(bp, a.p, a.len);
+}
+
+/* dkim_tags - d= and s= of the first DKIM-Signature in hdr. */
+static void dkim_tags(struct rb_parser *bp, struct slice hdr)
+{
+    struct slice v;
+    if (!mime_hdr_find(hdr, "DKIM-Signature", &v))
+        return;
+    buf_reset(&bp->tmp);
+    if (mime_hdr_unfold(v.p, v.len, &bp->tmp) != RB_OK || !bp->tmp.p)
+        return;
+    const char *p = bp->tmp.p;
+    size_t n = bp->tmp.len;
+    for (size_t i = 0; i < n;) {
+        while (i < n && (p[i] == ' ' || p[i] == ';' || p[i] == '\t'))
+            i++;
+        size_t s = i;
+        while (i < n && p[i] != ';')
+            i++;
+        struct slice tag = slice_trim(slice_make(p + s, i - s));
+        if (tag.len > 2 && (tag.p[0] == 'd' || tag.p[0] == 's')) {
+            size_t k = 1;
+            while (k < tag.len && tag.p[k] == ' ')
+                k++;
+            if (k < tag.len && tag.p[k] == '=') {
+                struct slice val = slice_trim(slice_make(tag.p + k + 1, tag.len - k - 1));
+                size_t off = arena_add(bp, val.p, val.len); /* tmp is not the arena */
+                if (tag.p[0] == 'd' && !bp->dkim_d)
+                    bp->dkim_d = off;
+                else if (tag.p[0] == 's' && !bp->dkim_s)
+                    bp->dkim_s = off;
+            }
+        }
+    }
+}
+
+/* original_headers - facts from the returned original message's header block. */
+static void original_headers(struct rb_parser *bp, struct slice hdr)
+{
+    if (!hdr.len)
+        return;
+    if (!bp->addresser)
+        bp->addresser = hdr_addr_add(bp, hdr, "From");
+    if (!bp->subject)
+        bp->subject = hdr_add(bp, hdr, "Subject", 1);
+    if (!bp->messageid)
+        bp->messageid = hdr_add(bp, hdr, "Message-ID", 0);
+    if (!bp->listid)
+        bp->listid = hdr_add(bp, hdr, "List-Id", 0);
+    if (!bp->dkim_d)
+        dkim_tags(bp, hdr);
+}
+
+/* header_block_at - the header block that starts at the first header-looking line at or
+ * after p (a returned message pasted into a plain notice). */
+static struct slice header_block_at(const char *p, size_t len)
+{
+    size_t i = 0;
+    /* skip the marker line and blank lines */
+    while (i < len) {
+        const char *nl = memchr(p + i, '\n', len - i);
+        size_t e = nl ? (size_t)(nl - p) : len;
+        size_t k = i;
+        while (k < e && (p[k] == ' ' || p[k] == '\t'))
+            k++;
+        size_t c = k;
+        while (c < e && p[c] != ':' && p[c] != ' ')
+            c++;
+        if (c < e && c > k && p[c] == ':' && k == i)
+            break;
+        i = nl ? e + 1 : len;
+    }
+    size_t s = i;
+    while (i < len) {
+        const char *nl = memchr(p + i, '\n', len - i);
+        size_t e = nl ? (size_t)(nl - p) : len;
+        if (e == i || (e == i + 1 && p[i] == '\r'))
+            break;
+        i = nl ? e + 1 : len;
+    }
+    return slice_make(p + s, i - s);
+}
+
+/* is_auto_reply - RFC 3834 Auto-Submitted: auto-replied, or the usual vacation marks. */
+static int is_auto_reply(struct rb_parser *bp, struct slice hdr)
+{
+    struct slice v;
+    if (mime_hdr_find(hdr, "Auto-Submitted", &v)) {
+        v = slice_trim(v);
+        if (v.len >= 12 && memmem_ci(v.p, v.len, "auto-replied", 12))
+            return 1;
+    }
+    if (mime_hdr_find(hdr, "X-Autoreply", &v) || mime_hdr_find(hdr, "X-Autorespond", &v))
+        return 1;
+    if (mime_hdr_find(hdr, "Subject", &v)) {
+        static const char *const subj[] = {"out of office", "auto:", "autoreply", "auto-reply",
+                                           "automatic reply", "vacation", "abwesenheit",
+                                           "absence"};
+        buf_reset(&bp->tmp);
+        if (mime_hdr_decode(&bp->cv, v.p, v.len, &bp->tmp) == RB_OK && bp->tmp.p)
+            for (size_t k = 0; k < sizeof subj / sizeof subj[0]; k++)
+                if (memmem_ci(bp->tmp.p, bp->tmp.len, subj[k], strlen(subj[k])))
+                    return 1;
+    }
+    return 0;
+}
+
+/* is_bounce_sender - does the message come from a mail system (MAILER-DAEMON, postmaster)?
+ * Such messages carry Auto-Submitted too, but are failure reports, not vacation replies. */
+static int is_bounce_sender(const struct rb_parser *bp)
+{
+    const char *f = arena_str(bp, bp->bounce_from);
+    static const char *const sys[] = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon",
+                                      "mail delivery", "bounce"};
+    for (size_t k = 0; k < sizeof sys / sizeof sys[0]; k++)
+        if (memmem_ci(f, strlen(f), sys[k], strlen(sys[k])))
+            return 1;
+    return 0;
+}
+
+/* ---- record sources ------------------------------------------------------------------- */
+
+static int dsn_records(struct rb_parser *bp, const struct mime_part *pt)
+{
+    buf_reset(&bp->body);
+    uint32_t defects = 0;
+    if (mime_decode_body(pt, &bp->body, &defects) != RB_OK)
+        bp->defects |= RB_DEFECT_LIMIT;
+    /* the report's slices point into bp->body, which nothing below modifies */
+    int rc = dsn_parse(&bp->dsn, bp->body.p ? bp->body.p : "", bp->body.len);
+    if (rc != RB_OK)
+        return rc;
+    if (bp->dsn.dropped)
+        bp->defects |= RB_DEFECT_LIMIT;
+    if (bp->dsn.reporting_mta.len && !bp->lhost) {
+        struct slice h = dsn_value_untyped(bp->dsn.reporting_mta);
+        bp->lhost = arena_add(bp, h.p, h.len);
+    }
+    struct slice arrival = bp->dsn.arrival_date;
+    for (size_t i = 0; i < bp->dsn.nrcpt; i++) {
+        const struct dsn_rcpt *d = &bp->dsn.rcpt[i];
+        struct slice a = dsn_value_addr(d->final_recipient);
+        if (!a.len || !memchr(a.p, '@', a.len))
+            a = dsn_value_addr(d->original_recipient);
+        if (!a.len)
+            a = dsn_value_addr(d->x_actual_recipient);
+        if (!a.len)
+            continue;
+        struct prec *r = prec_add(bp);
+        if (!r)
+            break;
+        struct slice act = slice_trim(d->action), st = slice_trim(d->status);
+        struct slice rm = dsn_value_untyped(d->remote_mta);
+        struct slice dt = d->last_attempt_date.len ? d->last_attempt_date : arrival;
+        r->rcpt = arena_add(bp, a.p, a.len);
+        r->action = arena_add(bp, act.p, act.len);
+        r->status = arena_add(bp, st.p, st.len);
+        r->rhost = arena_add(bp, rm.p, rm.len);
+        r->diag = arena_add(bp, d->diagnostic_code.p, d->diagnostic_code.len);
+        r->date = arena_add(bp, dt.p, dt.len);
+        if (!d->diagnostic_code.len) {
+            /* no Diagnostic-Code: the notice paragraph about this recipient */
+            struct slice t = text_diag_for(bp, a);
+            if (t.len)
+                r->diag = arena_add(bp, t.p, t.len);
+            else
+                r->defects |= RB_DEFECT_NO_DIAG;
+        }
+    }
+    if (!bp->agent)
+        bp->agent = arena_add(bp, "RFC3464", 7);
+    return RB_OK;
+}
+
+static int arf_records(struct rb_parser *bp, const struct mime_part *pt, struct slice orig_hdr)
+{
+    buf_reset(&bp->body);
+    uint32_t defects = 0;
+    if (mime_decode_body(pt, &bp->body, &defects) != RB_OK || !bp->body.p)
+        return RB_OK;
+    struct slice fields = slice_make(bp->body.p, bp->body.len);
+    struct mime_hdr_iter it;
+    struct slice name, v;
+    size_t date = 0;
+    mime_hdr_iter_init(&it, fields);
+    while (mime_hdr_next(&it, &name, &v)) {
+        if (slice_eq_ci(name, "Feedback-Type") && !bp->feedbacktype) {
+            v = slice_trim(v);
+            bp->feedbacktype = arena_add(bp, v.p, v.len);
+        } else if (slice_eq_ci(name, "Arrival-Date") && !date) {
+            date = arena_add(bp, v.p, v.len);
+        }
+    }
+    /* recipients: every Original-Rcpt-To, else Removal-Recipient, else the original To */
+    static const char *const rcpt_fields[] = {"Original-Rcpt-To", "Removal-Recipient"};
+    for (size_t k = 0; k < 2 && bp->nrec == 0; k++) {
+        mime_hdr_iter_init(&it, fields);
+        while (mime_hdr_next(&it, &name, &v)) {
+            size_t pos = 0;
+            struct slice a;
+            if (!slice_eq_ci(name, rcpt_fields[k]) || !addr_find(v.p, v.len, &pos, &a))
+                continue;
+            struct prec *r = prec_add(bp);
+            if (!r)
+                break;
+            r->rcpt = arena_add(bp, a.p, a.len);
+            r->hint = RB_REASON_FEEDBACK;
+            r->date = date;
+        }
+    }
+    if (bp->nrec == 0) {
+        struct slice a, tov;
+        size_t pos = 0;
+        if (mime_hdr_find(orig_hdr, "To", &tov) && addr_find(tov.p, tov.len, &pos, &a)) {
+            struct prec *r = prec_add(bp);
+            if (r) {
+                r->rcpt = arena_add(bp, a.p, a.len);
+                r->hint = RB_REASON_FEEDBACK;
+                r->date = date;
+            }
+        }
+    }
+    bp->agent = arena_add(bp, "ARF", 3);
+    return RB_OK;
+}
+
+/* ---- classification and output -------------------------------------------------------- */
+
+/* Sisimai's pseudo status digits for a reason, used in deliverystatus when the bounce
+ * carries no status code at all (so results compare with Sisimai's). */
+static int pseudo_status(rb_reason r)
+{
+    switch (r) {
+    case RB_REASON_UNDEFINED: return 900;
+    case RB_REASON_ONHOLD: return 901;
+    case RB_REASON_SYNTAXERROR: return 902;
+    case RB_REASON_NORELAYING: return 909;
+    case RB_REASON_FILTERED: return 910;
+    case RB_REASON_USERUNKNOWN: return 911;
+    case RB_REASON_HOSTUNKNOWN: return 912;
+    case RB_REASON_HASMOVED: return 916;
+    case RB_REASON_REJECTED: return 918;
+    case RB_REASON_SUSPEND: return 921;
+    case RB_REASON_MAILBOXFULL: return 922;
+    case RB_REASON_EXCEEDLIMIT: return 923;
+    case RB_REASON_SYSTEMERROR: return 930;
+    case RB_REASON_SYSTEMFULL: return 931;
+    case RB_REASON_NOTACCEPT: return 932;
+    case RB_REASON_MESGTOOBIG: return 934;
+    case RB_REASON_MAILERERROR: return 939;
+    case RB_REASON_NETWORKERROR: return 944;
+    case RB_REASON_TOOMANYCONN: return 945;
+    case RB_REASON_EXPIRED: return 947;
+    case RB_REASON_CONTENTERROR: return 960;
+    case RB_REASON_SECURITYERROR: return 970;
+    case RB_REASON_BLOCKED: return 971;
+    case RB_REASON_REQUIREPTR: return 973;
+    case RB_REASON_FAILEDSTARTTLS: return 976;
+    case RB_REASON_SPAMDETECTED: return 980;
+    case RB_REASON_VIRUSDETECTED: return 981;
+    case RB_REASON_POLICYVIOLATION: return 972;
+    default: return 0;
+    }
+}
+
+/* rhost_from_text - "host mx.example.org[192.0.2.1] said:" / "remote host 192.0.2.1". */
+static struct slice rhost_from_text(const char *p, size_t n)
+{
+    const char *h = memmem_ci(p, n, "host ", 5);
+    while (h) {
+        const char *s = h + 5;
+        const char *e = s;
+        while (e < p + n && *e != '[' && *e != ' ' && *e != ':' && *e != '(' && *e != ',')
+            e++;
+        if (e > s && memchr(s, '.', (size_t)(e - s)))
+            return slice_make(s, (size_t)(e - s));
+        h = memmem_ci(h + 5, (size_t)(p + n - h - 5), "host ", 5);
+    }
+    return slice_make(p, 0);
+}
+
+struct emit_ctx {
+    rb_record_cb cb;
+    void *ud;
+};
+
+static int emit(struct rb_parser *bp, struct prec *pr, const struct emit_ctx *ec)
+{
+    rb_record rec;
+    memset(&rec, 0, sizeof rec);
+    rb_input in;
+    memset(&in, 0, sizeof in);
+    const char *diag = arena_str(bp, pr->diag);
+    in.text = diag;
+    in.text_len = strlen(diag);
+    in.status = arena_str(bp, pr->status);
+    in.replycode = pr->replycode;
+    in.rhost = arena_str(bp, pr->rhost);
+    in.action = arena_str(bp, pr->action);
+    in.hint = pr->hint;
+    int rc = rb_classify(bp->s, &in, &rec.verdict);
+    if (rc != RB_OK)
+        return rc;
+    rb_verdict *v = &rec.verdict;
+    /* a failure with no code at all gets Sisimai's pseudo status, so results compare */
+    if (!v->reply.status[0] && v->reason != RB_REASON_DELIVERED &&
+        v->reason != RB_REASON_FEEDBACK && v->reason != RB_REASON_VACATION) {
+        int code = pseudo_status(v->reason);
+        int cls = v->reply.replycode ? v->reply.replycode / 100 : 5;
+        if (code && (cls == 4 || cls == 5)) {
+            char *s = v->reply.status;
+            s[0] = (char)('0' + cls), s[1] = '.', s[2] = '0', s[3] = '.';
+            s[4] = (char)('0' + code / 100), s[5] = (char)('0' + code / 10 % 10);
+            s[6] = (char)('0' + code % 10), s[7] = '\0';
+        }
+    }
+    rec.recipient = arena_str(bp, pr->rcpt);
+    rec.addresser = arena_str(bp, bp->addresser);
+    struct slice sd = addr_domain(slice_make(rec.addresser, strlen(rec.addresser)));
+    struct slice dd = addr_domain(slice_make(rec.recipient, strlen(rec.recipient)));
+    rec.senderdomain = sd.p;
+    rec.destination = dd.p;
+    const char *date = pr->date ? arena_str(bp, pr->date) : arena_str(bp, bp->date);
+    if (!date_parse(date, strlen(date), &rec.timestamp, &rec.timezoneoffset) && pr->date) {
+        date = arena_str(bp, bp->date);
+        date_parse(date, strlen(date), &rec.timestamp, &rec.timezoneoffset);
+    }
+    rec.diagnosticcode = v->reply.text;
+    rec.action = pr->action ? arena_str(bp, pr->action)
+                 : v->reason == RB_REASON_FEEDBACK || v->reason == RB_REASON_VACATION ? ""
+                                                                                       : "failed";
+    rec.lhost = arena_str(bp, bp->lhost);
+    rec.rhost = arena_str(bp, pr->rhost);
+    if (!rec.rhost[0]) {
+        struct slice h = rhost_from_text(v->reply.text, v->reply.text_len);
+        if (h.len) {
+            size_t o = arena_add(bp, h.p, h.len);
+            rec.rhost = arena_str(bp, o);
+            /* arena_add may have moved the arena: refresh every borrowed string */
+            rec.recipient = arena_str(bp, pr->rcpt);
+            rec.addresser = arena_str(bp, bp->addresser);
+            sd = addr_domain(slice_make(rec.addresser, strlen(rec.addresser)));
+            dd = addr_domain(slice_make(rec.recipient, strlen(rec.recipient)));
+            rec.senderdomain = sd.p;
+            rec.destination = dd.p;
+            rec.lhost = arena_str(bp, bp->lhost);
+            if (pr->action)
+                rec.action = arena_str(bp, pr->action);
+        }
+    }
+    rec.smtpagent = arena_str(bp, bp->agent);
+    rec.messageid = arena_str(bp, bp->messageid);
+    rec.subject = arena_str(bp, bp->subject);
+    rec.listid = arena_str(bp, bp->listid);
+    rec.feedbacktype = v->reason == RB_REASON_FEEDBACK ? arena_str(bp, bp->feedbacktype) : "";
+    rec.dkim_domain = arena_str(bp, bp->dkim_d);
+    rec.dkim_selector = arena_str(bp, bp->dkim_s);
+    rec.defects = pr->defects | bp->defects;
+    return ec->cb(&rec, ec->ud);
+}
+
+/* ---- the whole message ---------------------------------------------------------------- */
+
+static void reset_message(struct rb_parser *bp)
+{
+    buf_reset(&bp->arena);
+    /* offset 0 is the empty string */
+    if (buf_putc(&bp->arena, '\0') != RB_OK)
+        bp->defects |= RB_DEFECT_LIMIT;
+    buf_reset(&bp->notice);
+    bp->notice_end = 0;
+    bp->nrec = 0;
+    bp->dropped = 0;
+    bp->addresser = bp->subject = bp->messageid = bp->listid = bp->feedbacktype = 0;
+    bp->lhost = bp->agent = bp->dkim_d = bp->dkim_s = bp->date = 0;
+    bp->bounce_to = bp->bounce_from = 0;
+    bp->defects = 0;
+}
+
+/* is_inside - is part i inside the subtree of part root? */
+static int is_inside(const struct mime_msg *m, int i, int root)
+{
+    while (i >= 0) {
+        if (i == root)
+            return 1;
+        i = m->parts[i].parent;
+    }
+    return 0;
+}
+
+int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb, void *ud)
+{
+    reset_message(bp);
+    int rc = mime_parse(&bp->mm, msg, len);
+    if (rc != RB_OK)
+        return rc;
+    const struct mime_msg *m = &bp->mm;
+    if (m->defects & (MIME_D_NO_END_BOUNDARY | MIME_D_TRUNC_HEADERS | MIME_D_DEPTH | MIME_D_PARTS))
+        bp->defects |= RB_DEFECT_MIME;
+    struct slice top = m->parts[0].hdr;
+    bp->date = hdr_add(bp, top, "Date", 0);
+    bp->bounce_to = hdr_addr_add(bp, top, "To");
+    bp->bounce_from = hdr_addr_add(bp, top, "From");
+
+    /* find the parts that matter */
+    int dsn = -1, fb = -1, orig = -1, text = -1;
+    for (size_t i = 0; i < m->nparts; i++) {
+        const struct mime_part *pt = &m->parts[i];
+        if (orig >= 0 && is_inside(m, (int)i, orig))
+            continue; /* inside the returned message: not part of the report */
+        switch (pt->kind) {
+        case MIME_K_DSN:
+            if (dsn < 0)
+                dsn = (int)i;
+            break;
+        case MIME_K_FEEDBACK:
+            if (fb < 0)
+                fb = (int)i;
+            break;
+        case MIME_K_MESSAGE:
+        case MIME_K_RFC822_HDRS:
+            if (orig < 0 && i > 0)
+                orig = (int)i;
+            break;
+        case MIME_K_TEXT:
+            if (text < 0)
+                text = (int)i;
+            break;
+        default:
+            break;
+        }
+    }
+
+    /* the human-readable notice, decoded to UTF-8 */
+    if (text >= 0) {
+        uint32_t defects = 0;
+        if (mime_decode_text(&bp->cv, &m->parts[text], &bp->notice, &defects) != RB_OK)
+            bp->defects |= RB_DEFECT_LIMIT;
+    }
+    if (!bp->notice.p && buf_reserve(&bp->notice, 0) != RB_OK)
+        return RB_ENOMEM;
+    bp->notice_end = text_original_start(bp->notice.p, bp->notice.len);
+
+    /* the original message's headers */
+    struct slice orig_hdr = {NULL, 0};
+    if (orig >= 0)
+        orig_hdr = mime_part_inner_hdr(m, &m->parts[orig]);
+    if (!orig_hdr.len && bp->notice_end < bp->notice.len)
+        orig_hdr = header_block_at(bp->notice.p + bp->notice_end,
+                                   bp->notice.len - bp->notice_end);
+    original_headers(bp, orig_hdr);
+    if (!bp->addresser)
+        bp->addresser = bp->bounce_to; /* a bounce goes back to the original sender */
+
+    if (fb >= 0)
+        rc = arf_records(bp, &m->parts[fb], orig_hdr);
+    else if (dsn >= 0)
+        rc = dsn_records(bp, &m->parts[dsn]);
+    if (rc == RB_OK && bp->nrec == 0)
+        rc = dialect_records(bp, top);
+    if (rc == RB_OK && bp->nrec == 0)
+        rc = text_records(bp);
+    if (rc == RB_OK && bp->nrec == 0 && is_auto_reply(bp, top) && !is_bounce_sender(bp) &&
+        bp->bounce_from) {
+        struct prec *r = prec_add(bp);
+        if (r) {
+            r->rcpt = bp->bounce_from;
+            r->hint = RB_REASON_VACATION;
+            r->action = 0;
+            bp->agent = arena_add(bp, "RFC3834", 7);
+        }
+    }
+    if (rc != RB_OK)
+        return rc;
+    if (!bp->lhost) {
+        /* the reporting host: the From domain of a MAILER-DAEMON message is a fair guess */
+        const char *f = arena_str(bp, bp->bounce_from);
+        struct slice d = addr_domain(slice_make(f, strlen(f)));
+        if (d.len)
+            bp->lhost = arena_add(bp, d.p, d.len);
+    }
+    struct emit_ctx ec = {cb, ud};
+    for (size_t i = 0; i < bp->nrec; i++) {
+        rc = emit(bp, &bp->recs[i], &ec);
+        if (rc != RB_OK)
+            return rc;
+    }
+    return RB_OK;
+}

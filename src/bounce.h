@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * bounce.h - internals shared by the bounce decoder (bounce.c) and its text dialects
+ * (bounce_text.c).
+ *
+ * DESCRIPTION
+ *   The decoder gathers, per message, a list of pending records (struct prec) whose strings
+ *   live in one arena (NUL-terminated, addressed by offset so the arena can grow), then
+ *   classifies and emits them. Dialects only append pending records.
+ */
+#ifndef RB_BOUNCE_H
+#define RB_BOUNCE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "dsn.h"
+#include "mime.h"
+#include "rebound.h"
+#include "slice.h"
+
+#define BOUNCE_MAX_RCPT 10000           /* records per message; more are dropped + flagged */
+#define BOUNCE_MAX_NOTICE (4u << 20)    /* decoded human-readable text kept per message */
+#define BOUNCE_MAX_ARENA (16u << 20)    /* strings kept per message */
+
+/* A pending record: offsets into the arena (0 is the empty string). */
+struct prec {
+    size_t rcpt;
+    size_t diag;
+    size_t action;
+    size_t status;
+    size_t rhost;
+    size_t date;
+    int replycode;
+    rb_reason hint;
+    unsigned defects;
+};
+
+struct rb_parser {
+    const rb_classifier *c;
+    rb_scratch *s;
+    const rb_mem *mem;
+    struct mime_msg mm;
+    struct mime_cvt cv;
+    struct dsn_report dsn;
+    struct buf notice; /* decoded text of the human-readable part (UTF-8) */
+    size_t notice_end; /* where the returned copy of the original message starts */
+    struct buf arena;
+    struct buf tmp;
+    struct buf body; /* decoded delivery-status / feedback-report body (slices point here) */
+    struct prec *recs;
+    size_t nrec, cap;
+    size_t dropped;
+    /* message-level strings (arena offsets) */
+    size_t addresser, subject, messageid, listid, feedbacktype, lhost, agent;
+    size_t dkim_d, dkim_s, date, bounce_to, bounce_from;
+    unsigned defects;
+};
+
+/* arena_add - copy (p, n) into the arena as a NUL-terminated string; returns its offset
+ * (0, the empty string, when n is 0 or the arena is full: the caller's field is then
+ * empty, and the message is flagged RB_DEFECT_LIMIT). */
+size_t arena_add(struct rb_parser *bp, const char *p, size_t n);
+/* arena_str - the string at offset off. */
+const char *arena_str(const struct rb_parser *bp, size_t off);
+/* prec_add - append an empty pending record; NULL when BOUNCE_MAX_RCPT is reached. */
+struct prec *prec_add(struct rb_parser *bp);
+/* prec_find - index of the pending record for addr (case-insensitive), or -1. */
+long prec_find(const struct rb_parser *bp, struct slice addr);
+
+/* text_records - decode recipients and their diagnostics from the human-readable notice
+ * (bp->notice up to bp->notice_end) for bounces that carry no delivery-status part.
+ * Appends pending records in the order the notice lists them. */
+int text_records(struct rb_parser *bp);
+/* text_diag_for - the notice paragraph that concerns addr (for DSN records whose
+ * Diagnostic-Code is missing); empty slice if none. Borrowed from bp->notice. */
+struct slice text_diag_for(const struct rb_parser *bp, struct slice addr);
+/* text_original_start - offset in (p, len) where a returned copy of the original message
+ * starts, or len if there is none. */
+size_t text_original_start(const char *p, size_t len);
+
+#endif /* RB_BOUNCE_H */

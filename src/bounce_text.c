@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * bounce_text.c - recipients and diagnostics from the human-readable text of a bounce.
+ *
+ * DESCRIPTION
+ *   Most MTAs that send no RFC 3464 report (qmail, Exim, old Sendmail and Postfix, Exchange,
+ *   Domino, Japanese carriers, many providers) still follow one shape: a notice, then per
+ *   failed recipient a paragraph that starts with the address ("<a@example.org>:",
+ *   "  a@example.org", "RCPT To:<a@example.org>") and carries the remote server's reply,
+ *   then a returned copy of the original message after a marker line ("--- Below this line
+ *   is a copy of the message.", "------ This is a copy of the message, including all the
+ *   headers. ------"). This module reads that shape generically:
+ *     - text_original_start() finds the marker, so the original message's addresses are
+ *       never taken for recipients;
+ *     - text_records() takes the addresses that stand in a recipient position, in order,
+ *       each with its paragraph as the diagnostic; failing that, the first address that is
+ *       not the sender's or the reporting system's own.
+ *
+ * LIMITS
+ *   Paragraphs are cut at TEXT_MAX_DIAG bytes.
+ */
+#include <string.h>
+
+#include "bounce.h"
+#include "textutil.h"
+
+#define TEXT_MAX_DIAG 4096
+
+static int is_blank_line(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+            return 0;
+    return 1;
+}
+
+/* line_end - end of the line starting at i (index of '\n' or len). */
+static size_t line_end(const char *p, size_t len, size_t i)
+{
+    const char *nl = memchr(p + i, '\n', len - i);
+    return nl ? (size_t)(nl - p) : len;
+}
+
+size_t text_original_start(const char *p, size_t len)
+{
+    /* a marker line names the copy and is decorated or says it follows */
+    static const char *const what[] = {
+        "original message",   "returned message",       "unsent message",
+        "copy of the message", "copy of your message",   "message header follows",
+        "headers of your message", "original mail",      "message follows",
+        "returned mail",      "undelivered message",    "original header",
+        "message headers follow", "rfc822 message",      "original text",
+    };
+    for (size_t i = 0; i < len;) {
+        size_t e = line_end(p, len, i);
+        size_t n = e - i;
+        if (n >= 12 && n < 200) {
+            const char *l = p + i;
+            for (size_t k = 0; k < sizeof what / sizeof what[0]; k++) {
+                size_t wn = strlen(what[k]);
+                if (!memmem_ci(l, n, what[k], wn))
+                    continue;
+                size_t s = 0;
+                while (s < n && (l[s] == ' ' || l[s] == '\t'))
+                    s++;
+                int decorated = s < n && (l[s] == '-' || l[s] == '=' || l[s] == '_' || l[s] == '*' ||
+                                          l[s] == '[' || l[s] == '<');
+                int follows = memmem_ci(l, n, "follow", 6) || memmem_ci(l, n, "below", 5) ||
+                              memmem_ci(l, n, "attached", 8) ||
+                              (n > 1 && (l[n - 1] == ':' || (l[n - 1] == '\r' && l[n - 2] == ':')));
+                if (decorated || follows)
+                    return i;
+            }
+        }
+        i = e + 1;
+    }
+    return len;
+}
+
+/* not_a_recipient - addresses that are the reporting system's own or the sender's. */
+static int not_a_recipient(const struct rb_parser *bp, struct slice a)
+{
+    static const char *const own[] = {"mailer-daemon@", "postmaster@", "mail-daemon@",
+                                      "mailerdaemon@", "noreply@", "no-reply@"};
+    for (size_t k = 0; k < sizeof own / sizeof own[0]; k++) {
+        size_t n = strlen(own[k]);
+        if (a.len > n && memmem_ci(a.p, n, own[k], n) == a.p)
+            return 1;
+    }
+    const size_t offs[] = {bp->addresser, bp->bounce_to, bp->bounce_from};
+    for (size_t k = 0; k < 3; k++) {
+        const char *s = arena_str(bp, offs[k]);
+        if (s[0] && strlen(s) == a.len && slice_eq_ci(a, s))
+            return 1;
+    }
+    return 0;
+}
+
+/* recipient_position - does the address at [as, ae) of line [ls, le) stand where MTAs put
+ * a failed recipient? Returns the kind (1 = leads the line, 2 = in a command) or 0. */
+static int recipient_position(const char *p, size_t ls, size_t le, size_t as, size_t ae)
+{
+    size_t i = ls;
+    while (i < as && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    if (i < as && (p[i] == '<' || p[i] == '"' || p[i] == '\''))
+        i++;
+    if (i == as) {
+        /* leads the line: what follows must end it or introduce the error */
+        size_t j = ae;
+        if (j < le && (p[j] == '>' || p[j] == '"' || p[j] == '\''))
+            j++;
+        while (j < le && p[j] == ' ')
+            j++;
+        if (j >= le || p[j] == ':' || p[j] == '.' || p[j] == '(' || p[j] == ',' || p[j] == ';' ||
+            p[j] == '\r' || p[j] == '[')
+            return 1;
+        /* "a@example.org  SMTP error ..." / "a@example.org: host ..." */
+        if (j > ae + 1 || (j < le && p[j] == '-'))
+            return 1;
+        return 0;
+    }
+    /* "RCPT TO:<a@...>", "Original-Recipient: rfc822;a@...", "Final-Recipient: ..." */
+    size_t back = as - ls > 48 ? as - 48 : ls;
+    const char *w = p + back;
+    size_t wn = as - back;
+    if (memmem_ci(w, wn, "rcpt to", 7) || memmem_ci(w, wn, "recipient:", 10) ||
+        memmem_ci(w, wn, "recipient;", 10) || memmem_ci(w, wn, "rfc822;", 7) ||
+        memmem_ci(w, wn, "to:<", 4) || memmem_ci(w, wn, "delivery to", 11) ||
+        memmem_ci(w, wn, "failed to", 9) || memmem_ci(w, wn, "recipient <", 11) ||
+        memmem_ci(w, wn, "address <", 9) || memmem_ci(w, wn, "mailbox <", 9) ||
+        memmem_ci(w, wn, "user <", 6))
+        return 2;
+    return 0;
+}
+
+/* paragraph - the diagnostic that follows the address at [as, ae) on line [ls, le): the
+ * rest of that line and the following non-blank lines, stopping before a line that leads
+ * with another address. */
+static struct slice paragraph(const char *p, size_t end, size_t ls, size_t le, size_t ae)
+{
+    size_t s = ae;
+    if (s < le && (p[s] == '>' || p[s] == '"'))
+        s++;
+    while (s < le && (p[s] == ':' || p[s] == ' ' || p[s] == '.' || p[s] == '\t'))
+        s++;
+    size_t e = le;
+    size_t i = le + 1;
+    int took_next = is_blank_line(p + s, le - s); /* address alone: its text may follow a gap */
+    while (i < end && e - s < TEXT_MAX_DIAG) {
+        size_t ne = line_end(p, end, i);
+        if (is_blank_line(p + i, ne - i)) {
+            if (took_next == 1 && e == le) { /* skip one gap after a lone address */
+                took_next = 2;
+                i = ne + 1;
+                continue;
+            }
+            break;
+        }
+        /* another recipient paragraph starts */
+        size_t k = i;
+        while (k < ne && (p[k] == ' ' || p[k] == '\t'))
+            k++;
+        if (k < ne && p[k] == '<') {
+            size_t pos = k;
+            struct slice a;
+            if (addr_find(p, ne, &pos, &a) && a.p == p + k + 1)
+                break;
+        }
+        if (e == le && s >= le)
+            s = i; /* the text starts on this line */
+        e = ne;
+        i = ne + 1;
+    }
+    (void)ls;
+    if (e < s)
+        e = s;
+    if (e - s > TEXT_MAX_DIAG)
+        e = s + TEXT_MAX_DIAG;
+    return slice_make(p + s, e - s);
+}
+
+struct slice text_diag_for(const struct rb_parser *bp, struct slice addr)
+{
+    const char *p = bp->notice.p;
+    size_t end = bp->notice_end;
+    size_t pos = 0;
+    struct slice a;
+    while (addr_find(p, end, &pos, &a)) {
+        int same = a.len == addr.len;
+        for (size_t k = 0; same && k < a.len; k++) {
+            unsigned char x = (unsigned char)a.p[k], y = (unsigned char)addr.p[k];
+            if (x >= 'A' && x <= 'Z')
+                x = (unsigned char)(x + 32);
+            if (y >= 'A' && y <= 'Z')
+                y = (unsigned char)(y + 32);
+            same = x == y;
+        }
+        if (!same)
+            continue;
+        size_t as = (size_t)(a.p - p), ae = as + a.len;
+        size_t ls = as;
+        while (ls > 0 && p[ls - 1] != '\n')
+            ls--;
+        size_t le = line_end(p, end, as);
+        struct slice d = paragraph(p, end, ls, le, ae);
+        if (d.len)
+            return d;
+    }
+    return slice_make(p, 0);
+}
+
+int text_records(struct rb_parser *bp)
+{
+    const char *p = bp->notice.p;
+    size_t end = bp->notice_end;
+    if (!p || end == 0)
+        return RB_OK;
+    size_t pos = 0;
+    struct slice a;
+    size_t first_other = (size_t)-1; /* offset of the first non-own address */
+    struct slice first_addr = {NULL, 0};
+    while (addr_find(p, end, &pos, &a)) {
+        if (not_a_recipient(bp, a))
+            continue;
+        size_t as = (size_t)(a.p - p), ae = as + a.len;
+        size_t ls = as;
+        while (ls > 0 && p[ls - 1] != '\n')
+            ls--;
+        size_t le = line_end(p, end, as);
+        if (first_other == (size_t)-1) {
+            first_other = as;
+            first_addr = a;
+        }
+        if (!recipient_position(p, ls, le, as, ae))
+            continue;
+        if (prec_find(bp, a) >= 0)
+            continue;
+        struct prec *r = prec_add(bp);
+        if (!r)
+            break;
+        struct slice d = paragraph(p, end, ls, le, ae);
+        r->rcpt = arena_add(bp, a.p, a.len);
+        r->diag = arena_add(bp, d.p, d.len);
+        if (!d.len)
+            r->defects |= RB_DEFECT_NO_DIAG;
+    }
+    if (bp->nrec == 0 && first_addr.len) {
+        /* no address in a recipient position: the first foreign address, with the whole
+         * notice as its diagnostic (only when the notice reads like a failure report) */
+        static const char *const failing[] = {"undeliver", "could not be delivered",
+                                              "delivery failed", "failure", "not delivered",
+                                              "returned mail", "delivery status", "error"};
+        int looks = 0;
+        for (size_t k = 0; k < sizeof failing / sizeof failing[0] && !looks; k++)
+            looks = memmem_ci(p, end, failing[k], strlen(failing[k])) != NULL;
+        if (looks) {
+            struct prec *r = prec_add(bp);
+            if (r) {
+                r->rcpt = arena_add(bp, first_addr.p, first_addr.len);
+                size_t n = end > TEXT_MAX_DIAG ? TEXT_MAX_DIAG : end;
+                r->diag = arena_add(bp, p, n);
+            }
+        }
+    }
+    return RB_OK;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * dialect.h - the non-standard bounce formats of real MTAs and providers.
+ *
+ * DESCRIPTION
+ *   A dialect is a small module chosen by header evidence: detect() looks only at the
+ *   bounce's own top-level header block (From, Subject, X-Mailer, Received, X-* fields) and
+ *   the first bytes of the notice; records() appends pending records (struct prec) read
+ *   from the notice text (bp->notice, up to bp->notice_end) or the MIME parts (bp->mm).
+ *   Dialects are tried, in table order, for bounces that carry no RFC 3464 report (or whose
+ *   report gave no recipient); the first whose records() adds a record wins; the generic
+ *   reader (bounce_text.c) is the fallback. A dialect may also set bp->agent (smtpagent)
+ *   and a per-record hint (a reason it knows from the format itself, e.g. "expired").
+ *
+ *   Dialects are grouped by family, one file each, each exporting a NULL-terminated table:
+ *     mta_unix.c       Postfix, Sendmail, Exim, qmail, Courier, OpenSMTPD, ...
+ *     mta_vendor.c     Exchange, Domino/Notes, IMail, MessagingServer, Mimecast, ...
+ *     mta_provider.c   Gmail, Google Groups, Yahoo, AOL, Outlook.com, Office 365, SES, ...
+ *     mta_jp.c         KDDI/ezweb, docomo, Biglobe, ...
+ */
+#ifndef RB_DIALECT_H
+#define RB_DIALECT_H
+
+#include "bounce.h"
+
+struct dialect {
+    const char *name; /* smtpagent value, e.g. "Exim" */
+    /* detect - 1 if the top-level header block hdr (and notice) look like this dialect */
+    int (*detect)(const struct rb_parser *bp, struct slice hdr);
+    /* records - append pending records; RB_OK (also when it found none) or RB_ENOMEM */
+    int (*records)(struct rb_parser *bp, struct slice hdr);
+};
+
+extern const struct dialect *const dialects_unix[];
+extern const struct dialect *const dialects_vendor[];
+extern const struct dialect *const dialects_provider[];
+extern const struct dialect *const dialects_jp[];
+
+/* dialect_records - try every dialect; returns RB_OK or RB_ENOMEM. */
+int dialect_records(struct rb_parser *bp, struct slice hdr);
+
+#endif /* RB_DIALECT_H */
