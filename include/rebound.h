@@ -234,6 +234,7 @@ typedef struct rb_input {
     const char *rhost;  /* remote host name (for provider detection), or NULL */
     const char *action; /* DSN Action: failed/delayed/delivered/relayed/expanded, or NULL */
     rb_reason hint;     /* reason a dialect already determined, RB_REASON_UNDEFINED if none */
+    const char *command; /* SMTP command the reply answered (RCPT, DATA ...), or NULL */
 } rb_input;
 
 /* The classifier's verdict on one reply. */

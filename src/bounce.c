@@ -447,6 +447,7 @@ static int emit(struct rb_parser *bp, struct prec *pr, const struct emit_ctx *ec
     in.rhost = arena_str(bp, pr->rhost);
     in.action = arena_str(bp, pr->action);
     in.hint = pr->hint;
+    in.command = arena_str(bp, pr->command);
     int rc = rb_classify(bp->s, &in, &rec.verdict);
     if (rc != RB_OK)
         return rc;

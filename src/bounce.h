@@ -31,6 +31,7 @@ struct prec {
     size_t status;
     size_t rhost;
     size_t date;
+    size_t command; /* SMTP command the reply answered: "RCPT", "DATA", "MAIL", "CONN" ... */
     int replycode;
     rb_reason hint;
     unsigned defects;

@@ -288,6 +288,11 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
     }
     if (in->replycode >= 200 && in->replycode <= 599 && !rp->replycode)
         rp->replycode = in->replycode;
+    if (in->command && in->command[0] && !rp->command[0]) {
+        size_t n = strlen(in->command);
+        if (n < sizeof rp->command)
+            memcpy(rp->command, in->command, n + 1);
+    }
     rp->flags &= ~(unsigned)RB_REPLY_CODE_MISMATCH;
     if (rp->replycode && rp->status_class && rp->replycode / 100 != rp->status_class)
         rp->flags |= RB_REPLY_CODE_MISMATCH;
@@ -378,6 +383,16 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
         out->rule = "action-delivered";
     }
 
+    /* "User unknown" answered to DATA is no address verdict: the receiver accepted the
+     * recipient at RCPT and then refused the message (per-recipient filters, notably at
+     * Japanese carriers). Sisimai calls it filtered; suppressing would punish a valid
+     * address. */
+    if (reason == RB_REASON_USERUNKNOWN && strcmp(rp->command, "DATA") == 0) {
+        reason = RB_REASON_FILTERED;
+        cat = RB_CAT__COUNT;
+        best = NULL;
+        out->rule = "userunknown-after-data";
+    }
     int cls = class_of(rp, in->status && in->status[0]);
     out->permanent = cls == 5 || (cls == 0 && in->action && strcmp(in->action, "failed") == 0);
     out->reason = reason;
