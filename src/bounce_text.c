@@ -43,7 +43,7 @@ static size_t line_end(const char *p, size_t len, size_t i)
 
 size_t text_original_start(const char *p, size_t len)
 {
-    /* a marker line names the copy and is decorated or says it follows */
+    /* a marker line names the copy and is decorated or announces what follows */
     static const char *const what[] = {
         "original message",   "returned message",       "unsent message",
         "copy of the message", "copy of your message",   "message header follows",
@@ -56,21 +56,21 @@ size_t text_original_start(const char *p, size_t len)
         size_t n = e - i;
         if (n >= 12 && n < 200) {
             const char *l = p + i;
-            for (size_t k = 0; k < sizeof what / sizeof what[0]; k++) {
-                size_t wn = strlen(what[k]);
-                if (!memmem_ci(l, n, what[k], wn))
-                    continue;
-                size_t s = 0;
-                while (s < n && (l[s] == ' ' || l[s] == '\t'))
-                    s++;
-                int decorated = s < n && (l[s] == '-' || l[s] == '=' || l[s] == '_' || l[s] == '*' ||
-                                          l[s] == '[' || l[s] == '<');
-                int follows = memmem_ci(l, n, "follow", 6) || memmem_ci(l, n, "below", 5) ||
-                              memmem_ci(l, n, "attached", 8) ||
-                              (n > 1 && (l[n - 1] == ':' || (l[n - 1] == '\r' && l[n - 2] == ':')));
-                if (decorated || follows)
-                    return i;
-            }
+            size_t s = 0;
+            while (s < n && (l[s] == ' ' || l[s] == '\t'))
+                s++;
+            size_t t = n;
+            while (t > s && (l[t - 1] == '\r' || l[t - 1] == ' '))
+                t--;
+            /* cheap tests first: most lines are neither decorated nor announcements */
+            int candidate = (s < n && (l[s] == '-' || l[s] == '=' || l[s] == '_' || l[s] == '*' ||
+                                       l[s] == '[' || l[s] == '<')) ||
+                            (t > s && l[t - 1] == ':') || memmem_ci(l, n, "follow", 6) ||
+                            memmem_ci(l, n, "below", 5) || memmem_ci(l, n, "attached", 8);
+            if (candidate)
+                for (size_t k = 0; k < sizeof what / sizeof what[0]; k++)
+                    if (memmem_ci(l, n, what[k], strlen(what[k])))
+                        return i;
         }
         i = e + 1;
     }

@@ -168,6 +168,8 @@ int dsn_parse(struct dsn_report *r, const char *p, size_t len)
 
 struct slice dsn_value_untyped(struct slice v)
 {
+    if (!v.len)
+        return slice_make("", 0);
     const char *semi = memchr(v.p, ';', v.len);
     if (semi) {
         size_t k = (size_t)(semi - v.p);
@@ -189,6 +191,8 @@ struct slice dsn_value_untyped(struct slice v)
 struct slice dsn_value_addr(struct slice v)
 {
     v = dsn_value_untyped(v);
+    if (!v.len)
+        return v;
     const char *lt = memchr(v.p, '<', v.len);
     if (lt) {
         const char *gt = memchr(lt, '>', v.len - (size_t)(lt - v.p));

@@ -1,0 +1,44 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# run.sh - run every libFuzzer target for SECONDS each, seeded from tests/regress/ and, when
+# present, ../shared/corpus (read-only: a temporary corpus directory collects new inputs).
+# A crash is copied to tests/regress/<target>/ for minimising and replay, and fails the run.
+#   fuzz/run.sh BUILD_DIR SECONDS
+set -u
+build=$(cd "${1:-build-fuzz}" && pwd)
+secs=${2:-60}
+root=$(cd "$(dirname "$0")/.." && pwd)
+fail=0
+for bin in "$build"/fuzz_*; do
+  [ -x "$bin" ] || continue
+  t=$(basename "$bin")
+  work=$(mktemp -d)
+  seeds="$work/corpus"
+  mkdir -p "$seeds"
+  [ -d "$root/tests/regress/$t" ] && cp "$root/tests/regress/$t"/* "$seeds"/ 2>/dev/null
+  case $t in
+    fuzz_reply) [ -f "$root/tests/golden/sample-replies.txt" ] && split -l 1 "$root/tests/golden/sample-replies.txt" "$seeds/reply-" ;;
+    fuzz_mime|fuzz_bounce|fuzz_msgsrc)
+      [ -d "$root/tests/golden/parse" ] && cp "$root/tests/golden/parse"/*.eml "$seeds"/ 2>/dev/null
+      [ -d "$root/../shared/corpus/sisimai/maildir/bsd" ] && cp "$root/../shared/corpus/sisimai/maildir/bsd"/*.eml "$seeds"/ ;;
+  esac
+  dict=""
+  [ -f "$root/fuzz/$t.dict" ] && dict="-dict=$root/fuzz/$t.dict"
+  echo "fuzz: $t for ${secs}s"
+  ( cd "$work" && ASAN_OPTIONS=detect_leaks=1 "$bin" $dict -max_total_time="$secs" -max_len=262144 \
+      -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "$seeds" > "$work/log" 2>&1 )
+  rc=$?
+  grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' "$work/log" | tail -1
+  if [ $rc -ne 0 ]; then
+    fail=1
+    echo "fuzz: $t FAILED"
+    tail -30 "$work/log"
+    mkdir -p "$root/tests/regress/$t"
+    for c in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
+      [ -e "$c" ] && cp "$c" "$root/tests/regress/$t/" && echo "fuzz: saved $(basename "$c")"
+    done
+  fi
+  rm -rf "$work"
+done
+[ $fail -eq 0 ] && echo "fuzz: all targets clean"
+exit $fail
