@@ -238,10 +238,9 @@ static void find_listed(const char *p, size_t len, char *out, size_t cap)
     }
 }
 
-/* provider_from_host - provider id for a remote host name by suffix, or NULL. */
-static const char *provider_from_host(const char *host)
+/* provider_from_host - provider id for a host name (host, n) by suffix, or NULL. */
+static const char *provider_from_host(const char *host, size_t n)
 {
-    size_t n = strlen(host);
     while (n && host[n - 1] == '.')
         n--;
     for (size_t k = 0; k < provider_host_count; k++) {
@@ -252,6 +251,36 @@ static const char *provider_from_host(const char *host)
         if (memmem_ci(tail, h->len, h->suffix, h->len) == tail &&
             (h->len == n || tail[-1] == '.' || h->suffix[0] == '.'))
             return h->provider;
+    }
+    return NULL;
+}
+
+/* provider_from_text - a provider named by a host name in the reply ("resimta-po-12v.sys.
+ * comcast.net", "https://community.mimecast.com/..."); addresses (after '@') are skipped,
+ * since the sender's own address may appear in a reply. */
+static const char *provider_from_text(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        int hostc = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.';
+        if (!hostc)
+            continue;
+        size_t s = i;
+        int dots = 0;
+        while (i < n) {
+            c = (unsigned char)p[i];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '.'))
+                break;
+            dots += c == '.';
+            i++;
+        }
+        if (dots && i - s > 4 && !(s > 0 && p[s - 1] == '@') && !(i < n && p[i] == '@')) {
+            const char *prov = provider_from_host(p + s, i - s);
+            if (prov)
+                return prov;
+        }
     }
     return NULL;
 }
@@ -393,12 +422,27 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
         best = NULL;
         out->rule = "userunknown-after-data";
     }
+    /* "X-Unix; 255": a local delivery program's exit status, not an SMTP code */
+    if (!prio && slice_eq_ci(slice_make(rp->diagtype, strlen(rp->diagtype)), "X-Unix")) {
+        reason = RB_REASON_MAILERERROR;
+        out->rule = "x-unix-exit";
+    }
     int cls = class_of(rp, in->status && in->status[0]);
     out->permanent = cls == 5 || (cls == 0 && in->action && strcmp(in->action, "failed") == 0);
+    /* No code and no DSN action: only an address-level text ("unknown user", "host not
+     * found") is permanent by nature; anything else is treated as transient. */
+    if (cls == 0 && !(in->action && in->action[0])) {
+        rb_category c0 = cat != RB_CAT__COUNT ? cat : reason_table[reason].category;
+        out->permanent = c0 == RB_CAT_ADDRESS;
+    }
     out->reason = reason;
     out->category = cat != RB_CAT__COUNT ? cat : reason_table[reason].category;
     rb_scope rule_scope = best ? best->scope : RB_SCOPE__COUNT;
     rb_remedy rule_remedy = best ? best->remedy : RB_REMEDY__COUNT;
+    if (rule_scope == RB_SCOPE__COUNT)
+        rule_scope = reason_table[reason].scope;
+    if (rule_remedy == RB_REMEDY__COUNT)
+        rule_remedy = reason_table[reason].remedy;
     /* A permanent reputation refusal that names a list is a listing: delisting is the fix. */
     if (out->category == RB_CAT_REPUTATION && out->blocklist && out->permanent) {
         out->category = RB_CAT_BLOCKLIST;
@@ -425,7 +469,9 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
     if (out->blocklist)
         find_listed(rp->text, rp->text_len, out->listed, sizeof out->listed);
     if (!out->provider && in->rhost && in->rhost[0])
-        out->provider = provider_from_host(in->rhost);
+        out->provider = provider_from_host(in->rhost, strlen(in->rhost));
+    if (!out->provider)
+        out->provider = provider_from_text(rp->text, rp->text_len);
 
     if (prio >= 80)
         out->confidence = 90;

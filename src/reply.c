@@ -203,7 +203,7 @@ void reply_find_codes(const char *p, size_t len, rb_reply *out)
         }
     }
     if (pair) {
-        out->replycode = pair_basic;
+        out->replycode = start_basic ? start_basic : pair_basic;
         set_status(out, pcls, psubj, pdet);
     } else {
         out->replycode = start_basic ? start_basic : first_basic;
@@ -451,7 +451,9 @@ int reply_parse(const char *p, size_t len, struct buf *text, rb_reply *out)
     o[on] = '\0';
     out->text = text->p;
     out->text_len = on;
-    reply_find_codes(out->text, out->text_len, out);
+    /* an X-Unix diagnostic carries a program's exit status, never an SMTP reply */
+    if (!slice_eq_ci(slice_make(out->diagtype, strlen(out->diagtype)), "X-Unix"))
+        reply_find_codes(out->text, out->text_len, out);
     find_command(out->text, out->text_len, out);
     find_token(out->text, out->text_len, out);
     return RB_OK;

@@ -52,6 +52,8 @@ struct reason_info {
     const char *name;
     rb_category category;
     int hard; /* 0 never, 1 always, 2 when permanent */
+    rb_remedy remedy; /* RB_REMEDY__COUNT: the category's */
+    rb_scope scope;   /* RB_SCOPE__COUNT: the category's */
     const char *description;
 };
 

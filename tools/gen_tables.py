@@ -202,6 +202,10 @@ def main():
             raise DataError(f"{where}: unknown category {r['category']!r}")
         if r["hard"] not in HARD:
             raise DataError(f"{where}: hard must be 0, 1 or p")
+        if r.get("remedy", "-") not in REMEDIES + ["-"]:
+            raise DataError(f"{where}: unknown remedy {r['remedy']!r}")
+        if r.get("scope", "-") not in SCOPES + ["-"]:
+            raise DataError(f"{where}: unknown scope {r['scope']!r}")
         reasons[r["reason"]] = r
     missing = set(REASONS) - set(reasons)
     if missing:
@@ -282,6 +286,13 @@ def main():
                 "bonus_reply": "", "bonus_status": "",
             }, where)
 
+    # generic phrases of the provider catalog: decide at generic strength, name no provider
+    generic = set()
+    gpath = f"{data}/provider-generic.tsv"
+    if os.path.exists(gpath):
+        for n, r in read_tsv(gpath):
+            generic.add((r["provider"], r["text_pattern"]))
+
     # provider catalog rows: each is also a rule at prio 80
     provider_rows = []
     for n, r in read_tsv(f"{data}/provider-codes.tsv"):
@@ -306,6 +317,9 @@ def main():
             raise DataError(f"{where}: bad enhanced_code {ec!r}")
         # Class-level constraint only: providers print quirky pairs (Google 421 5.7.32),
         # and the exact code is a tie-break bonus, not a requirement.
+        weak = (prov, r["text_pattern"]) in generic or ("*", r["text_pattern"]) in generic
+        if weak:
+            provider = None
         reply_c = (rc[0], False) if rc else ("", False)
         if ec:
             cls = int(ec[0])
@@ -313,13 +327,18 @@ def main():
         else:
             status_c = (-1, -1, -1, False)
         add_rule({
-            "id": f"{prov}.{n}", "prio": 80, "reply": reply_c, "status": status_c,
+            "id": f"{prov}.{n}", "prio": 50 if weak else 80, "reply": reply_c, "status": status_c,
             "rx": literal_to_regex(r["text_pattern"], prov), "reason": c["reason"],
             "category": c["category"], "auth": list(c["_tags"]["auth"]), "bl": bl,
             "provider": provider, "scope": c["_tags"]["scope"], "remedy": c["remedy"],
-            "meaning": r["meaning"], "token": r["provider_code"],
+            "meaning": None if weak else r["meaning"], "token": r["provider_code"],
             "bonus_reply": rc, "bonus_status": ec.split("-")[0] if "-" not in ec else "",
         }, where)
+
+    used = {(p_, t) for p_, t in generic if any(
+        (p_ in ("*", r["provider"])) and t == r["text_pattern"] for r in provider_rows)}
+    for g in sorted(generic - used):
+        raise DataError(f"provider-generic.tsv: {g[1]!r} matches no provider-codes.tsv row")
 
     # provider host markers: reply_text rows become provider tag rules; the rest feed the
     # host-suffix table used with a known remote host.
@@ -426,7 +445,9 @@ def main():
     for name in REASONS:
         r = reasons[name]
         L.append(f"    [{enum_name('RB_REASON_', name)}] = {{{cstr(name)}, "
-                 f"{enum_name('RB_CAT_', r['category'])}, {HARD[r['hard']]}, {cstr(r['description'])}}},")
+                 f"{enum_name('RB_CAT_', r['category'])}, {HARD[r['hard']]}, "
+                 f"{opt_remedy(r.get('remedy', '-'))}, {opt_scope(r.get('scope', '-'))}, "
+                 f"{cstr(r['description'])}}},")
     L.append("};\n")
     L.append("const struct category_info category_table[RB_CAT__COUNT] = {")
     for name in CATEGORIES:
