@@ -298,7 +298,7 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
 {
     memset(out, 0, sizeof *out);
     rb_reply *rp = &out->reply;
-    int rc = reply_parse(in->text ? in->text : "", in->text ? in->text_len : 0, &s->text, rp);
+    int rc = reply_parse_nocmd(in->text ? in->text : "", in->text ? in->text_len : 0, &s->text, rp);
     if (rc != RB_OK)
         return rc;
 
@@ -334,6 +334,7 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
         return rc;
 
     const struct rule *best = NULL;
+    const struct rule *cmd = NULL;
     int best_score = -1;
     int prov_prio = -1, bl_prio = -1;
     for (size_t k = 0; k < n; k++) {
@@ -341,6 +342,11 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
         if (id >= rules_count)
             continue;
         const struct rule *r = &rules_table[id];
+        if (r->command) {
+            if (!cmd || r < cmd)
+                cmd = r; /* the first command phrase in file order */
+            continue;
+        }
         if (!reply_ok(r, rp->replycode) || !status_ok(r, rp))
             continue;
         out->auth |= r->auth;
@@ -367,6 +373,9 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
             best_score = score;
         }
     }
+
+    if (cmd && !rp->command[0])
+        memcpy(rp->command, cmd->command, strlen(cmd->command) + 1);
 
     rb_reason reason = RB_REASON_UNDEFINED;
     rb_category cat = RB_CAT__COUNT;

@@ -367,7 +367,21 @@ static size_t continuation_prefix(const char *p, size_t len, int code)
     return i;
 }
 
+static int reply_parse_opt(const char *p, size_t len, struct buf *text, rb_reply *out,
+                           int find_cmd);
+
 int reply_parse(const char *p, size_t len, struct buf *text, rb_reply *out)
+{
+    return reply_parse_opt(p, len, text, out, 1);
+}
+
+int reply_parse_nocmd(const char *p, size_t len, struct buf *text, rb_reply *out)
+{
+    return reply_parse_opt(p, len, text, out, 0);
+}
+
+static int reply_parse_opt(const char *p, size_t len, struct buf *text, rb_reply *out,
+                           int find_cmd)
 {
     memset(out, 0, sizeof *out);
     buf_reset(text);
@@ -454,7 +468,8 @@ int reply_parse(const char *p, size_t len, struct buf *text, rb_reply *out)
     /* an X-Unix diagnostic carries a program's exit status, never an SMTP reply */
     if (!slice_eq_ci(slice_make(out->diagtype, strlen(out->diagtype)), "X-Unix"))
         reply_find_codes(out->text, out->text_len, out);
-    find_command(out->text, out->text_len, out);
+    if (find_cmd)
+        find_command(out->text, out->text_len, out);
     find_token(out->text, out->text_len, out);
     return RB_OK;
 }

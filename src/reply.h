@@ -25,6 +25,10 @@
  * and out->text points into it (valid until text changes). Returns RB_OK or RB_ENOMEM. */
 int reply_parse(const char *p, size_t len, struct buf *text, rb_reply *out);
 
+/* reply_parse_nocmd - reply_parse without the SMTP command search, for callers that find
+ * the command otherwise (the classifier's rule scan does, data/commands.tsv). */
+int reply_parse_nocmd(const char *p, size_t len, struct buf *text, rb_reply *out);
+
 /* reply_find_codes - find the reply code and enhanced status in already unfolded text;
  * fills replycode/status fields of *out (leaves the rest). */
 void reply_find_codes(const char *p, size_t len, rb_reply *out);

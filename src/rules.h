@@ -32,6 +32,7 @@ struct rule {
     const char *token;   /* provider reason token, "" if none */
     const char *bonus_reply;  /* exact code documented for the text ("" none) */
     const char *bonus_status;
+    const char *command; /* tag: the SMTP command the reply answered, or NULL */
 };
 
 struct status_map {

@@ -340,6 +340,20 @@ def main():
     for g in sorted(generic - used):
         raise DataError(f"provider-generic.tsv: {g[1]!r} matches no provider-codes.tsv row")
 
+    # SMTP command phrases: tag rules that set the command the reply answered
+    cpath = f"{data}/commands.tsv"
+    if os.path.exists(cpath):
+        for n, r in read_tsv(cpath):
+            where = f"commands.tsv:{n}"
+            if not re.fullmatch(r"[A-Z]{3,8}", r["command"]):
+                raise DataError(f"{where}: bad command {r['command']!r}")
+            add_rule({
+                "id": f"cmd.{n}", "prio": 1, "reply": ("", False), "status": (-1, -1, -1, False),
+                "rx": r["pattern"], "reason": "-", "category": "-", "auth": [], "bl": None,
+                "provider": None, "scope": None, "remedy": "-", "meaning": None, "token": "",
+                "bonus_reply": "", "bonus_status": "", "command": r["command"],
+            }, where)
+
     # provider host markers: reply_text rows become provider tag rules; the rest feed the
     # host-suffix table used with a known remote host.
     hosts = []
@@ -418,11 +432,12 @@ def main():
     for r in rules:
         rd, rreq = r["reply"]
         sc, ss, sd, sreq = r["status"]
-        L.append("    {%s, %d, %s, %d, %d, %d, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s}," % (
+        L.append("    {%s, %d, %s, %d, %d, %d, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s}," % (
             cstr(r["id"]), r["prio"], cstr(rd), int(rreq), sc, ss, sd, int(sreq),
             opt_reason(r["reason"]), opt_cat(r["category"]), auth_expr(r["auth"]),
             cstr(r["bl"]), cstr(r["provider"]), opt_scope(r["scope"]), opt_remedy(r["remedy"]),
-            cstr(r["meaning"]), cstr(r["token"]), cstr(r["bonus_reply"]), cstr(r["bonus_status"])))
+            cstr(r["meaning"]), cstr(r["token"]), cstr(r["bonus_reply"]), cstr(r["bonus_status"]),
+            cstr(r.get("command"))))
     L.append("};\n")
     L.append("const char *const rules_patterns[] = {")
     for r in rules:

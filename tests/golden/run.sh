@@ -4,14 +4,15 @@
 # line), CASE.in (optional) is stdin, CASE.ref the expected stdout. Regenerate a reference
 # with:  tests/golden/run.sh build/rebound tests/golden --update   (then review the diff).
 set -u
-bin=$1
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 dir=$2
+cd "$dir" || exit 1
 update=${3:-}
 pass=0
 fail=0
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-for args in "$dir"/*.args; do
+for args in ./*.args; do
   [ -e "$args" ] || continue
   case=${args%.args}
   name=$(basename "$case")
@@ -22,6 +23,7 @@ for args in "$dir"/*.args; do
   else
     NO_COLOR=1 "$bin" "$@" < /dev/null > "$tmp" 2>&1
   fi
+  echo "exit=$?" >> "$tmp"
   if [ "$update" = "--update" ]; then
     cp "$tmp" "$case.ref"
   fi
