@@ -238,17 +238,25 @@ static void find_listed(const char *p, size_t len, char *out, size_t cap)
     }
 }
 
-/* provider_from_host - provider id for a host name (host, n) by suffix, or NULL. */
+/* provider_from_host - provider id for a host name (host, n) by suffix, or NULL. The host
+ * is lower-cased once into a bounded copy; the suffix table is lower case. */
 static const char *provider_from_host(const char *host, size_t n)
 {
+    char low[256];
     while (n && host[n - 1] == '.')
         n--;
+    if (n == 0 || n > sizeof low)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)host[i];
+        low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
     for (size_t k = 0; k < provider_host_count; k++) {
         const struct provider_host *h = &provider_host_table[k];
         if (h->len > n)
             continue;
-        const char *tail = host + n - h->len;
-        if (memmem_ci(tail, h->len, h->suffix, h->len) == tail &&
+        const char *tail = low + n - h->len;
+        if (memcmp(tail, h->suffix, h->len) == 0 &&
             (h->len == n || tail[-1] == '.' || h->suffix[0] == '.'))
             return h->provider;
     }
@@ -267,16 +275,18 @@ static const char *provider_from_text(const char *p, size_t n)
         if (!hostc)
             continue;
         size_t s = i;
-        int dots = 0;
+        int dots = 0, letters = 0;
         while (i < n) {
             c = (unsigned char)p[i];
-            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '.'))
+            int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+            if (!(alpha || (c >= '0' && c <= '9') || c == '-' || c == '.'))
                 break;
             dots += c == '.';
+            letters += alpha;
             i++;
         }
-        if (dots && i - s > 4 && !(s > 0 && p[s - 1] == '@') && !(i < n && p[i] == '@')) {
+        if (dots && letters && i - s > 4 && !(s > 0 && p[s - 1] == '@') &&
+            !(i < n && p[i] == '@')) {
             const char *prov = provider_from_host(p + s, i - s);
             if (prov)
                 return prov;

@@ -24,6 +24,29 @@
 
 #include "slice.h"
 
+/* Byte classes, so the per-byte loops test one table entry instead of several ranges. */
+enum { C_ALPHA = 1, C_DIGIT = 2, C_UPPER = 4, C_SPACE = 8, C_CTRL = 16, C_TOKEN = 32 };
+#define R8(x) x, x, x, x, x, x, x, x
+static const unsigned char cclass[256] = {
+    /* 0x00-0x1f: controls, but TAB is a space */
+    C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_SPACE,
+    C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, R8(C_CTRL), R8(C_CTRL),
+    /* 0x20-0x2f: ' ' ! " # $ % & ' ( ) * + , - . / */
+    C_SPACE, 0, 0, C_TOKEN, 0, 0, 0, 0, 0, 0, 0, 0, 0, C_TOKEN, 0, 0,
+    /* 0x30-0x3f: digits, then : ; < = > ? */
+    R8(C_DIGIT | C_TOKEN), C_DIGIT | C_TOKEN, C_DIGIT | C_TOKEN, C_TOKEN, 0, 0, 0, 0, 0,
+    /* 0x40-0x5f: @ A-Z [ \ ] ^ _ */
+    0, R8(C_ALPHA | C_UPPER | C_TOKEN), R8(C_ALPHA | C_UPPER | C_TOKEN),
+    R8(C_ALPHA | C_UPPER | C_TOKEN), C_ALPHA | C_UPPER | C_TOKEN, C_ALPHA | C_UPPER | C_TOKEN,
+    0, 0, 0, 0, 0,
+    /* 0x60-0x7f: ` a-z { | } ~ DEL */
+    0, R8(C_ALPHA | C_TOKEN), R8(C_ALPHA | C_TOKEN), R8(C_ALPHA | C_TOKEN), C_ALPHA | C_TOKEN,
+    C_ALPHA | C_TOKEN, 0, 0, 0, 0, C_CTRL,
+    /* 0x80-0xff: UTF-8 and legacy bytes are ordinary text */
+    R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0),
+    R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0)};
+#undef R8
+
 static inline int is_digit(unsigned char c)
 {
     return c >= '0' && c <= '9';
@@ -289,27 +312,28 @@ static int token_shape(const char *w, size_t n, int bracketed)
     return letters >= 2 && letters <= 5 && d >= 3 && letters + d >= 5;
 }
 
-/* find_token - first provider token in the text. */
+/* find_token - first provider token in the text. Only words that start with an upper-case
+ * letter after a non-alphanumeric byte are examined. */
 static void find_token(const char *p, size_t len, rb_reply *out)
 {
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (!(is_upper(c)) || (i > 0 && (is_alpha((unsigned char)p[i - 1]) ||
-                                          is_digit((unsigned char)p[i - 1]))))
+        if (!(cclass[(unsigned char)p[i]] & C_UPPER) ||
+            (i > 0 && (cclass[(unsigned char)p[i - 1]] & (C_ALPHA | C_DIGIT))))
             continue;
-        size_t j = i;
-        while (j < len && (is_alpha((unsigned char)p[j]) || is_digit((unsigned char)p[j]) ||
-                           p[j] == ':' || p[j] == '-' || p[j] == '#'))
+        size_t j = i + 1;
+        while (j < len && (cclass[(unsigned char)p[j]] & C_TOKEN))
             j++;
         size_t n = j - i;
         while (n > 0 && (p[i + n - 1] == ':' || p[i + n - 1] == '-'))
             n--;
-        int bracketed = i > 0 && (p[i - 1] == '[' || p[i - 1] == '(') && i + n < len &&
-                        (p[i + n] == ']' || p[i + n] == ')');
-        if (n > 0 && n < sizeof out->token && token_shape(p + i, n, bracketed)) {
-            memcpy(out->token, p + i, n);
-            out->token[n] = '\0';
-            return;
+        if (n >= 4 && n < sizeof out->token) {
+            int bracketed = i > 0 && (p[i - 1] == '[' || p[i - 1] == '(') && i + n < len &&
+                            (p[i + n] == ']' || p[i + n] == ')');
+            if (token_shape(p + i, n, bracketed)) {
+                memcpy(out->token, p + i, n);
+                out->token[n] = '\0';
+                return;
+            }
         }
         i = j;
     }
@@ -423,14 +447,19 @@ static int reply_parse_opt(const char *p, size_t len, struct buf *text, rb_reply
         }
         if (s < e)
             lines++;
-        for (size_t k = s; k < e; k++) {
-            unsigned char c = (unsigned char)p[k];
-            if (c <= 0x20 || c == 0x7f) {
-                if (c != ' ' && c != '\t')
+        for (size_t k = s; k < e;) {
+            unsigned char cl = cclass[(unsigned char)p[k]];
+            if (cl & (C_SPACE | C_CTRL)) {
+                if (cl & C_CTRL)
                     out->flags |= RB_REPLY_BINARY;
                 space = 1;
+                k++;
                 continue;
             }
+            /* a run of ordinary bytes, copied at once */
+            size_t r = k + 1;
+            while (r < e && !(cclass[(unsigned char)p[r]] & (C_SPACE | C_CTRL)))
+                r++;
             if (space && on > 0) {
                 if (on == cap) {
                     out->flags |= RB_REPLY_TRUNCATED;
@@ -439,11 +468,16 @@ static int reply_parse_opt(const char *p, size_t len, struct buf *text, rb_reply
                 o[on++] = ' ';
             }
             space = 0;
-            if (on == cap) {
+            size_t n = r - k;
+            if (n > cap - on) {
+                n = cap - on;
                 out->flags |= RB_REPLY_TRUNCATED;
-                break;
             }
-            o[on++] = (char)c;
+            memcpy(o + on, p + k, n);
+            on += n;
+            k = r;
+            if (out->flags & RB_REPLY_TRUNCATED)
+                break;
         }
         space = 1;
         /* skip the line end: CRLF, LF or CR */
