@@ -299,6 +299,12 @@ static int dsn_records(struct rb_parser *bp, const struct mime_part *pt)
         if (!r)
             break;
         struct slice act = slice_trim(d->action), st = slice_trim(d->status);
+        /* "Status: 4.4.0 (other or undefined status)": keep the code only */
+        for (size_t k = 0; k < st.len; k++)
+            if (st.p[k] == ' ' || st.p[k] == '(' || st.p[k] == '\t') {
+                st.len = k;
+                break;
+            }
         struct slice rm = dsn_value_untyped(d->remote_mta);
         struct slice dt = d->last_attempt_date.len ? d->last_attempt_date : arrival;
         r->rcpt = arena_add(bp, a.p, a.len);
@@ -360,13 +366,14 @@ static int arf_records(struct rb_parser *bp, const struct mime_part *pt, struct 
     if (bp->nrec == 0) {
         struct slice a, tov;
         size_t pos = 0;
-        if (mime_hdr_find(orig_hdr, "To", &tov) && addr_find(tov.p, tov.len, &pos, &a)) {
-            struct prec *r = prec_add(bp);
-            if (r) {
-                r->rcpt = arena_add(bp, a.p, a.len);
-                r->hint = RB_REASON_FEEDBACK;
-                r->date = date;
-            }
+        /* a complaint whose recipient was redacted still counts, as Sisimai reports it */
+        if (!(mime_hdr_find(orig_hdr, "To", &tov) && addr_find(tov.p, tov.len, &pos, &a)))
+            a = SLICE_LIT("undisclosed-recipient@undisclosed.invalid");
+        struct prec *r = prec_add(bp);
+        if (r) {
+            r->rcpt = arena_add(bp, a.p, a.len);
+            r->hint = RB_REASON_FEEDBACK;
+            r->date = date;
         }
     }
     bp->agent = arena_add(bp, "ARF", 3);
@@ -626,8 +633,10 @@ int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb
         /* the reporting host: the From domain of a MAILER-DAEMON message is a fair guess */
         const char *f = arena_str(bp, bp->bounce_from);
         struct slice d = addr_domain(slice_make(f, strlen(f)));
-        if (d.len)
-            bp->lhost = arena_add(bp, d.p, d.len);
+        /* d points into the arena, which arena_add may move: copy it out first */
+        buf_reset(&bp->tmp);
+        if (d.len && buf_append(&bp->tmp, d.p, d.len) == RB_OK)
+            bp->lhost = arena_add(bp, bp->tmp.p, bp->tmp.len);
     }
     struct emit_ctx ec = {cb, ud};
     for (size_t i = 0; i < bp->nrec; i++) {

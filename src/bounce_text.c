@@ -250,7 +250,8 @@ int text_records(struct rb_parser *bp)
          * notice as its diagnostic (only when the notice reads like a failure report) */
         static const char *const failing[] = {"undeliver", "could not be delivered",
                                               "delivery failed", "failure", "not delivered",
-                                              "returned mail", "delivery status", "error"};
+                                              "returned mail", "delivery status", "error",
+                                              "unable to deliver"};
         int looks = 0;
         for (size_t k = 0; k < sizeof failing / sizeof failing[0] && !looks; k++)
             looks = memmem_ci(p, end, failing[k], strlen(failing[k])) != NULL;
