@@ -34,6 +34,7 @@ struct prec {
     size_t command; /* SMTP command the reply answered: "RCPT", "DATA", "MAIL", "CONN" ... */
     int replycode;
     rb_reason hint;
+    int temporary;  /* the format says the failure is transient (pseudo status class 4) */
     unsigned defects;
 };
 
