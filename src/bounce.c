@@ -613,6 +613,8 @@ int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb
         rc = arf_records(bp, &m->parts[fb], orig_hdr);
     else if (dsn >= 0)
         rc = dsn_records(bp, &m->parts[dsn]);
+    if (rc == RB_OK && dsn >= 0 && fb < 0 && bp->nrec > 0)
+        rc = dialect_amend(bp, top);
     if (rc == RB_OK && bp->nrec == 0)
         rc = dialect_records(bp, top);
     if (rc == RB_OK && bp->nrec == 0)

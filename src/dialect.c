@@ -26,3 +26,14 @@ int dialect_records(struct rb_parser *bp, struct slice hdr)
     }
     return RB_OK;
 }
+
+int dialect_amend(struct rb_parser *bp, struct slice hdr)
+{
+    const struct dialect *const *const families[] = {dialects_provider, dialects_vendor,
+                                                     dialects_jp, dialects_unix};
+    for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
+        for (const struct dialect *const *d = families[f]; *d; d++)
+            if ((*d)->amend && (*d)->detect(bp, hdr))
+                return (*d)->amend(bp, hdr);
+    return RB_OK;
+}

@@ -23,12 +23,18 @@
 
 #include "bounce.h"
 
+#define DIALECT_AMEND 1 /* struct dialect has the amend hook */
+
 struct dialect {
     const char *name; /* smtpagent value, e.g. "Exim" */
     /* detect - 1 if the top-level header block hdr (and notice) look like this dialect */
     int (*detect)(const struct rb_parser *bp, struct slice hdr);
     /* records - append pending records; RB_OK (also when it found none) or RB_ENOMEM */
     int (*records)(struct rb_parser *bp, struct slice hdr);
+    /* amend - optional: correct the records an RFC 3464 report gave (a provider's known
+     * wrapping of the remote reply, a diagnostic only the notice carries); RB_OK or
+     * RB_ENOMEM. Called for the first dialect that has one and whose detect() matches. */
+    int (*amend)(struct rb_parser *bp, struct slice hdr);
 };
 
 extern const struct dialect *const dialects_unix[];
@@ -38,5 +44,9 @@ extern const struct dialect *const dialects_jp[];
 
 /* dialect_records - try every dialect; returns RB_OK or RB_ENOMEM. */
 int dialect_records(struct rb_parser *bp, struct slice hdr);
+
+/* dialect_amend - let the first matching dialect with an amend hook correct the records of
+ * an RFC 3464 report; returns RB_OK or RB_ENOMEM. */
+int dialect_amend(struct rb_parser *bp, struct slice hdr);
 
 #endif /* RB_DIALECT_H */

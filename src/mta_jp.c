@@ -361,7 +361,8 @@ static int ezweb_records(struct rb_parser *bp, struct slice hdr)
     return RB_OK;
 }
 
-static const struct dialect ezweb = {"EZweb", ezweb_detect, ezweb_records};
+static const struct dialect ezweb = {
+    .name = "EZweb", .detect = ezweb_detect, .records = ezweb_records};
 
 /* ---- au one net (KDDI) ---------------------------------------------------------------- */
 
@@ -458,7 +459,7 @@ static int kddi_records(struct rb_parser *bp, struct slice hdr)
     return RB_OK;
 }
 
-static const struct dialect kddi = {"KDDI", kddi_detect, kddi_records};
+static const struct dialect kddi = {.name = "KDDI", .detect = kddi_detect, .records = kddi_records};
 
 /* ---- BIGLOBE -------------------------------------------------------------------------- */
 
@@ -553,6 +554,7 @@ static int biglobe_records(struct rb_parser *bp, struct slice hdr)
     return RB_OK;
 }
 
-static const struct dialect biglobe = {"Biglobe", biglobe_detect, biglobe_records};
+static const struct dialect biglobe = {
+    .name = "Biglobe", .detect = biglobe_detect, .records = biglobe_records};
 
 const struct dialect *const dialects_jp[] = {&ezweb, &kddi, &biglobe, NULL};

@@ -216,8 +216,10 @@ static int exim_msgid(struct slice hdr)
 static int exim_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
-    static const char *const subj[] = {"Mail delivery failed", "Warning: message ",
-                                       "Mail failure", "Message frozen",
+    static const char *const subj[] = {"Mail delivery failed",
+                                       "Warning: message ",
+                                       "Mail failure",
+                                       "Message frozen",
                                        "error(s) in forwarding or filtering",
                                        "Delivery Status Notification"};
     int ev = 0;
@@ -301,9 +303,9 @@ static int exim_records(struct rb_parser *bp, struct slice hdr)
     struct slice l;
     lines_init(&it, bp);
     int started = 0, after_sender = 0, pipe = 0, in_block = 0;
-    long cur = -1;       /* record being read */
+    long cur = -1; /* record being read */
     size_t first = bp->nrec;
-    size_t nofail = 0;   /* records still without an address */
+    size_t nofail = 0; /* records still without an address */
     diag_reset(bp);
     while (lines_next(&it, &l)) {
         if (!started) {
@@ -423,15 +425,16 @@ static int exim_records(struct rb_parser *bp, struct slice hdr)
     return RB_OK;
 }
 
-static const struct dialect d_exim = {"Exim", exim_detect, exim_records};
+static const struct dialect d_exim = {
+    .name = "Exim", .detect = exim_detect, .records = exim_records};
 
 /* ---- qmail ---------------------------------------------------------------------------- */
 
 static int qmail_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
-    return hdr_has(hdr, "Subject", "failure notice") ||
-           received_has(hdr, "invoked for bounce)") || received_has(hdr, "(qmail ");
+    return hdr_has(hdr, "Subject", "failure notice") || received_has(hdr, "invoked for bounce)") ||
+           received_has(hdr, "(qmail ");
 }
 
 /* qmail_start - qmail-send's greeting, and the wordings of its common clones. */
@@ -559,7 +562,8 @@ static int qmail_records(struct rb_parser *bp, struct slice hdr)
     return RB_OK;
 }
 
-static const struct dialect d_qmail = {"qmail", qmail_detect, qmail_records};
+static const struct dialect d_qmail = {
+    .name = "qmail", .detect = qmail_detect, .records = qmail_records};
 
 /* ---- Sendmail transcripts (V5 and V8 without a DSN) ----------------------------------- */
 
@@ -600,8 +604,8 @@ static struct slice sm_inner(struct slice t)
     if (!dots || (size_t)(t.p + t.len - dots) < 9)
         return t;
     const char *c = dots + 5;
-    if ((c[0] == '4' || c[0] == '5') && c[1] >= '0' && c[1] <= '9' && c[2] >= '0' &&
-        c[2] <= '9' && c[3] == ' ')
+    if ((c[0] == '4' || c[0] == '5') && c[1] >= '0' && c[1] <= '9' && c[2] >= '0' && c[2] <= '9' &&
+        c[3] == ' ')
         return slice_make(lt, (size_t)(t.p + t.len - lt));
     return t;
 }
@@ -609,7 +613,7 @@ static struct slice sm_inner(struct slice t)
 /* The notice's Subject and transcript words sendmail uses when the queue timed out. */
 static const struct phrase sendmail_phrases[] = {
     {"Cannot send message for", RB_REASON_EXPIRED}, /* savemail: "Cannot send message for %s" */
-    {"Host unknown", RB_REASON_HOSTUNKNOWN},          /* "550 Host unknown (Authoritative...)" */
+    {"Host unknown", RB_REASON_HOSTUNKNOWN},        /* "550 Host unknown (Authoritative...)" */
 };
 
 static void sm_finish(struct rb_parser *bp, long cur, struct slice subj)
@@ -648,8 +652,8 @@ static int sendmail_records(struct rb_parser *bp, struct slice hdr)
         struct slice t = slice_trim(l);
         if (!t.len)
             continue;
-        if (starts_ci(t, "-----") && (has_ci(t, "message follows") ||
-                                      has_ci(t, "no message was collected")))
+        if (starts_ci(t, "-----") &&
+            (has_ci(t, "message follows") || has_ci(t, "no message was collected")))
             break;
         if (starts_ci(t, "While talking to ")) {
             struct slice h = slice_make(t.p + 17, t.len - 17);
@@ -736,7 +740,8 @@ static int sendmail_records(struct rb_parser *bp, struct slice hdr)
     return RB_OK;
 }
 
-static const struct dialect d_sendmail = {"Sendmail", sendmail_detect, sendmail_records};
+static const struct dialect d_sendmail = {
+    .name = "Sendmail", .detect = sendmail_detect, .records = sendmail_records};
 
 /* ---- DragonFly Mail Agent (dma) ------------------------------------------------------- */
 
@@ -805,7 +810,8 @@ static int dragonfly_records(struct rb_parser *bp, struct slice hdr)
     return RB_OK;
 }
 
-static const struct dialect d_dragonfly = {"DragonFly", dragonfly_detect, dragonfly_records};
+static const struct dialect d_dragonfly = {
+    .name = "DragonFly", .detect = dragonfly_detect, .records = dragonfly_records};
 
 /* ---- OpenSMTPD ------------------------------------------------------------------------ */
 
@@ -873,7 +879,8 @@ static int opensmtpd_records(struct rb_parser *bp, struct slice hdr)
     return RB_OK;
 }
 
-static const struct dialect d_opensmtpd = {"OpenSMTPD", opensmtpd_detect, opensmtpd_records};
+static const struct dialect d_opensmtpd = {
+    .name = "OpenSMTPD", .detect = opensmtpd_detect, .records = opensmtpd_records};
 
 /* ---- m-FILTER (Digital Arts) ---------------------------------------------------------- */
 
@@ -940,7 +947,8 @@ static int mfilter_records(struct rb_parser *bp, struct slice hdr)
     return RB_OK;
 }
 
-static const struct dialect d_mfilter = {"mFILTER", mfilter_detect, mfilter_records};
+static const struct dialect d_mfilter = {
+    .name = "mFILTER", .detect = mfilter_detect, .records = mfilter_records};
 
 /* ---- Apache James --------------------------------------------------------------------- */
 
@@ -1004,7 +1012,8 @@ static int james_records(struct rb_parser *bp, struct slice hdr)
     return RB_OK;
 }
 
-static const struct dialect d_james = {"ApacheJames", james_detect, james_records};
+static const struct dialect d_james = {
+    .name = "ApacheJames", .detect = james_detect, .records = james_records};
 
 /* Order: the most specific evidence first; qmail's "(qmail " Received line also appears
  * on bounces relayed through qmail hosts, so it comes after the others. */
