@@ -313,14 +313,20 @@ static int dsn_records(struct rb_parser *bp, const struct mime_part *pt)
         r->rhost = arena_add(bp, rm.p, rm.len);
         r->diag = arena_add(bp, d->diagnostic_code.p, d->diagnostic_code.len);
         r->date = arena_add(bp, dt.p, dt.len);
+        /* the notice paragraph about this recipient: the diagnostic when the report has
+         * none, and the SMTP command ("in reply to RCPT TO command") when it names one */
+        struct slice t = text_diag_for(bp, a);
         if (!d->diagnostic_code.len) {
-            /* no Diagnostic-Code: the notice paragraph about this recipient */
-            struct slice t = text_diag_for(bp, a);
             if (t.len)
                 r->diag = arena_add(bp, t.p, t.len);
             else
                 r->defects |= RB_DEFECT_NO_DIAG;
         }
+        char cmd[16];
+        reply_find_command(d->diagnostic_code.p, d->diagnostic_code.len, cmd);
+        if (!cmd[0] && t.len)
+            reply_find_command(t.p, t.len, cmd);
+        r->command = arena_add(bp, cmd, strlen(cmd));
     }
     if (!bp->agent)
         bp->agent = arena_add(bp, "RFC3464", 7);

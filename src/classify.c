@@ -435,11 +435,13 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
      * recipient at RCPT and then refused the message (per-recipient filters, notably at
      * Japanese carriers). Sisimai calls it filtered; suppressing would punish a valid
      * address. */
-    if (reason == RB_REASON_USERUNKNOWN && strcmp(rp->command, "DATA") == 0) {
-        reason = RB_REASON_FILTERED;
-        cat = RB_CAT__COUNT;
-        best = NULL;
-        out->rule = "userunknown-after-data";
+    if (reason == RB_REASON_USERUNKNOWN) {
+        if (strcmp(rp->command, "DATA") == 0) {
+            reason = RB_REASON_FILTERED;
+            cat = RB_CAT__COUNT;
+            best = NULL;
+            out->rule = "userunknown-after-data";
+        }
     }
     /* "X-Unix; 255": a local delivery program's exit status, not an SMTP code */
     if (!prio && slice_eq_ci(slice_make(rp->diagtype, strlen(rp->diagtype)), "X-Unix")) {

@@ -278,6 +278,14 @@ static void find_command(const char *p, size_t len, rb_reply *out)
     }
 }
 
+void reply_find_command(const char *p, size_t len, char *out)
+{
+    rb_reply r;
+    r.command[0] = '\0';
+    find_command(p, len, &r);
+    memcpy(out, r.command, sizeof r.command);
+}
+
 /* token_shape - is w[0..n) a provider reason token? */
 static int token_shape(const char *w, size_t n, int bracketed)
 {

@@ -33,6 +33,11 @@ int reply_parse_nocmd(const char *p, size_t len, struct buf *text, rb_reply *out
  * fills replycode/status fields of *out (leaves the rest). */
 void reply_find_codes(const char *p, size_t len, rb_reply *out);
 
+/* reply_find_command - the SMTP command named by MTA phrasing in (p, len) ("in reply to
+ * RCPT TO command", "after end of data"); writes it NUL-terminated into out (size >= 16),
+ * or "" when none is named. */
+void reply_find_command(const char *p, size_t len, char *out);
+
 /* reply_parse_status - parse "5.7.26" at (p, len) exactly; returns 1 and fills the class,
  * subject, detail on success, 0 if it is not a valid enhanced status code. */
 int reply_parse_status(const char *p, size_t len, int *cls, int *subject, int *detail);
