@@ -11,6 +11,7 @@
  *   --format tsv: file, recipient, status, replycode, reason, hardbounce (for scoring).
  *   Unreadable inputs are reported on stderr and skipped; the exit status is 1 if any was.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +32,7 @@ struct parse_ctx {
     struct buf out;
     const char *origin; /* display name of the current message */
     unsigned long records, messages, errors;
+    unsigned extra_defects; /* defects the source found (a message cut at its size limit) */
 };
 
 static void tsv_field(struct buf *b, const char *s)
@@ -88,8 +90,8 @@ static int on_record(const rb_record *r, void *ud)
 #undef S
         if (rc == RB_OK)
             rc = verdict_json_fields(b, &first, v);
-        if (rc == RB_OK && r->defects)
-            rc = json_key_int(b, &first, "defects", r->defects);
+        if (rc == RB_OK && (r->defects | x->extra_defects))
+            rc = json_key_int(b, &first, "defects", r->defects | x->extra_defects);
         if (rc == RB_OK)
             rc = buf_append(b, "}\n", 2);
     }
@@ -119,16 +121,26 @@ static void parse_source(struct parse_ctx *x, rb_parser *p, const char *path)
         if (rc != RB_OK) {
             out_flush(&x->out);
             fprintf(stderr, "rebound: %s: %s\n", it.name ? it.name : path,
-                    it.why ? it.why : rb_strerror(rc));
+                    it.sys_errno ? strerror(it.sys_errno) : it.why ? it.why : rb_strerror(rc));
             x->errors++;
             continue;
         }
         x->messages++;
         x->origin = it.name;
+        x->extra_defects = (it.flags & MSGSRC_F_TRUNCATED) ? RB_DEFECT_TRUNCATED : 0;
+        unsigned long before = x->records;
         rc = rb_parse_message(p, it.p, it.len, on_record, x);
         if (rc != RB_OK) {
             out_flush(&x->out);
             fprintf(stderr, "rebound: %s: %s\n", it.name, rb_strerror(rc));
+            x->errors++;
+        } else if (x->records == before && (rb_parser_defects(p) & RB_DEFECT_HIDDEN)) {
+            /* nothing decoded from a message nested deeper (or split into more parts) than
+             * the reader's limits: its report may be hidden there, so say so rather than
+             * lose it silently */
+            out_flush(&x->out);
+            fprintf(stderr, "rebound: %s: no record decoded: MIME nesting or part limit hit\n",
+                    it.name);
             x->errors++;
         }
     }

@@ -323,7 +323,8 @@ enum {
     RB_DEFECT_MIME = 1u << 0,      /* broken MIME structure (missing boundary, truncation) */
     RB_DEFECT_TRUNCATED = 1u << 1, /* the message was cut at a size limit */
     RB_DEFECT_NO_DIAG = 1u << 2,   /* no diagnostic text found for the recipient */
-    RB_DEFECT_LIMIT = 1u << 3,     /* a recipient or part limit was hit; records dropped */
+    RB_DEFECT_LIMIT = 1u << 3,     /* a recipient or size limit was hit; data dropped */
+    RB_DEFECT_HIDDEN = 1u << 4,    /* MIME nesting or part limits hid parts of the message */
 };
 
 /* One failed (or reported) recipient of a bounce. All strings are NUL-terminated, never
@@ -349,6 +350,10 @@ typedef struct rb_record {
     rb_verdict verdict;         /* codes and classification */
     unsigned defects;           /* RB_DEFECT_* */
 } rb_record;
+
+/* rb_parser_defects - RB_DEFECT_* of the last message decoded (also when it gave no record:
+ * a broken structure that hid every recipient is reported here). */
+RB_API unsigned rb_parser_defects(const rb_parser *p);
 
 /* Called once per record, in the order the bounce lists the recipients; a non-zero return
  * stops the decoding of this message and is returned by rb_parse_message. */

@@ -79,6 +79,11 @@ long prec_find(const struct rb_parser *bp, struct slice addr)
     return -1;
 }
 
+unsigned rb_parser_defects(const rb_parser *bp)
+{
+    return bp->defects;
+}
+
 /* ---- parser lifetime ------------------------------------------------------------------ */
 
 int rb_parser_new(const rb_classifier *c, rb_parser **out)
@@ -119,6 +124,7 @@ rb_parser *rb_parser_free(rb_parser *bp)
     buf_free(&bp->tmp);
     buf_free(&bp->body);
     mem_free(NULL, bp->recs);
+    mem_free(NULL, bp->addrs);
     mem_free(NULL, bp);
     return NULL;
 }
@@ -519,6 +525,8 @@ static int emit(struct rb_parser *bp, struct prec *pr, const struct emit_ctx *ec
     rec.dkim_domain = arena_str(bp, bp->dkim_d);
     rec.dkim_selector = arena_str(bp, bp->dkim_s);
     rec.defects = pr->defects | bp->defects;
+    if (v->reply.flags & RB_REPLY_TRUNCATED)
+        rec.defects |= RB_DEFECT_LIMIT;
     return ec->cb(&rec, ec->ud);
 }
 
@@ -532,6 +540,8 @@ static void reset_message(struct rb_parser *bp)
         bp->defects |= RB_DEFECT_LIMIT;
     buf_reset(&bp->notice);
     bp->notice_end = 0;
+    bp->index_built = 0;
+    bp->naddr = 0;
     bp->nrec = 0;
     bp->dropped = 0;
     bp->addresser = bp->subject = bp->messageid = bp->listid = bp->feedbacktype = 0;
@@ -558,8 +568,12 @@ int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb
     if (rc != RB_OK)
         return rc;
     const struct mime_msg *m = &bp->mm;
-    if (m->defects & (MIME_D_NO_END_BOUNDARY | MIME_D_TRUNC_HEADERS | MIME_D_DEPTH | MIME_D_PARTS))
+    if (m->defects & (MIME_D_NO_END_BOUNDARY | MIME_D_TRUNC_HEADERS | MIME_D_DEPTH | MIME_D_PARTS |
+                      MIME_D_HEADER_BYTES | MIME_D_NO_BOUNDARY | MIME_D_LONG_LINE |
+                      MIME_D_BAD_CTYPE))
         bp->defects |= RB_DEFECT_MIME;
+    if (m->defects & (MIME_D_DEPTH | MIME_D_PARTS))
+        bp->defects |= RB_DEFECT_HIDDEN;
     struct slice top = m->parts[0].hdr;
     bp->date = hdr_add(bp, top, "Date", 0);
     bp->bounce_to = hdr_addr_add(bp, top, "To");
@@ -598,6 +612,13 @@ int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb
     if (text >= 0) {
         uint32_t defects = 0;
         if (mime_decode_text(&bp->cv, &m->parts[text], &bp->notice, &defects) != RB_OK)
+            bp->defects |= RB_DEFECT_LIMIT;
+    }
+    if (text < 0 && dsn < 0 && fb < 0 && m->parts[0].body.len) {
+        /* no readable part (a multipart without usable boundary, an unknown type): read
+         * the raw body, so its text still yields what it names */
+        uint32_t defects = 0;
+        if (mime_decode_body(&m->parts[0], &bp->notice, &defects) != RB_OK)
             bp->defects |= RB_DEFECT_LIMIT;
     }
     if (!bp->notice.p && buf_reserve(&bp->notice, 0) != RB_OK)

@@ -12,6 +12,7 @@
 #define RB_BOUNCE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "dsn.h"
@@ -38,6 +39,12 @@ struct prec {
     unsigned defects;
 };
 
+/* An address found in the notice (offset into bp->notice), for text_diag_for's index. */
+struct addr_ref {
+    uint32_t hash;
+    size_t off, len;
+};
+
 struct rb_parser {
     const rb_classifier *c;
     rb_scratch *s;
@@ -53,6 +60,9 @@ struct rb_parser {
     struct prec *recs;
     size_t nrec, cap;
     size_t dropped;
+    struct addr_ref *addrs; /* index of the notice's addresses, built on first use */
+    size_t naddr, addr_cap;
+    int index_built;
     /* message-level strings (arena offsets) */
     size_t addresser, subject, messageid, listid, feedbacktype, lhost, agent;
     size_t dkim_d, dkim_s, date, bounce_to, bounce_from;
@@ -76,7 +86,7 @@ long prec_find(const struct rb_parser *bp, struct slice addr);
 int text_records(struct rb_parser *bp);
 /* text_diag_for - the notice paragraph that concerns addr (for DSN records whose
  * Diagnostic-Code is missing); empty slice if none. Borrowed from bp->notice. */
-struct slice text_diag_for(const struct rb_parser *bp, struct slice addr);
+struct slice text_diag_for(struct rb_parser *bp, struct slice addr);
 /* text_original_start - offset in (p, len) where a returned copy of the original message
  * starts, or len if there is none. */
 size_t text_original_start(const char *p, size_t len);

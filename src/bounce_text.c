@@ -19,12 +19,33 @@
  * LIMITS
  *   Paragraphs are cut at TEXT_MAX_DIAG bytes.
  */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bounce.h"
+#include "mem.h"
 #include "textutil.h"
 
 #define TEXT_MAX_DIAG 4096
+#define TEXT_MAX_INDEX (4u * BOUNCE_MAX_RCPT) /* notice addresses indexed per message */
+
+/* slice_eq_ci_n - a equals (p, n), ASCII case-insensitively. */
+static int slice_eq_ci_n(struct slice a, const char *p, size_t n)
+{
+    if (a.len != n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a.p[i], y = (unsigned char)p[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y + 32);
+        if (x != y)
+            return 0;
+    }
+    return 1;
+}
 
 static int is_blank_line(const char *p, size_t n)
 {
@@ -137,7 +158,8 @@ static int recipient_position(const char *p, size_t ls, size_t le, size_t as, si
 /* paragraph - the diagnostic that follows the address at [as, ae) on line [ls, le): the
  * rest of that line and the following non-blank lines, stopping before a line that leads
  * with another address. */
-static struct slice paragraph(const char *p, size_t end, size_t ls, size_t le, size_t ae)
+static struct slice paragraph(const char *p, size_t end, size_t ls, size_t le, size_t as,
+                              size_t ae)
 {
     size_t s = ae;
     if (s < le && (p[s] == '>' || p[s] == '"'))
@@ -162,10 +184,16 @@ static struct slice paragraph(const char *p, size_t end, size_t ls, size_t le, s
         while (k < ne && (p[k] == ' ' || p[k] == '\t'))
             k++;
         if (k < ne && p[k] == '<') {
+            /* a different address leading the line starts another paragraph; the same one
+             * on an indented line is Postfix quoting the reply ("    <a@b>: Recipient
+             * address rejected: ...") */
             size_t pos = k;
             struct slice a;
-            if (addr_find(p, ne, &pos, &a) && a.p == p + k + 1)
-                break;
+            if (addr_find(p, ne, &pos, &a) && a.p == p + k + 1) {
+                int same = a.len == ae - as && slice_eq_ci_n(a, p + as, ae - as);
+                if (!same || k == i)
+                    break;
+            }
         }
         if (e == le && s >= le)
             s = i; /* the text starts on this line */
@@ -180,30 +208,83 @@ static struct slice paragraph(const char *p, size_t end, size_t ls, size_t le, s
     return slice_make(p + s, e - s);
 }
 
-struct slice text_diag_for(const struct rb_parser *bp, struct slice addr)
+/* addr_hash - FNV-1a of the lower-cased address. */
+static uint32_t addr_hash(const char *p, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        h = (h ^ c) * 16777619u;
+    }
+    return h;
+}
+
+static int addr_ref_cmp(const void *a, const void *b)
+{
+    const struct addr_ref *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* build_index - every address of the notice, sorted by hash then position, so each DSN
+ * recipient finds its paragraph in O(log n) instead of rescanning the notice (a 10,000
+ * recipient report would otherwise take quadratic time). */
+static void build_index(struct rb_parser *bp)
+{
+    bp->naddr = 0;
+    bp->index_built = 1;
+    const char *p = bp->notice.p;
+    size_t end = bp->notice_end, pos = 0;
+    struct slice a;
+    while (p && addr_find(p, end, &pos, &a)) {
+        if (bp->naddr == bp->addr_cap) {
+            if (bp->addr_cap >= TEXT_MAX_INDEX)
+                break;
+            size_t nc = bp->addr_cap ? bp->addr_cap * 2 : 64;
+            struct addr_ref *n = mem_realloc(bp->mem, bp->addrs, nc * sizeof *n);
+            if (!n)
+                break;
+            bp->addrs = n;
+            bp->addr_cap = nc;
+        }
+        struct addr_ref *r = &bp->addrs[bp->naddr++];
+        r->hash = addr_hash(a.p, a.len);
+        r->off = (size_t)(a.p - p);
+        r->len = a.len;
+    }
+    qsort(bp->addrs, bp->naddr, sizeof *bp->addrs, addr_ref_cmp);
+}
+
+struct slice text_diag_for(struct rb_parser *bp, struct slice addr)
 {
     const char *p = bp->notice.p;
     size_t end = bp->notice_end;
-    size_t pos = 0;
-    struct slice a;
-    while (addr_find(p, end, &pos, &a)) {
-        int same = a.len == addr.len;
-        for (size_t k = 0; same && k < a.len; k++) {
-            unsigned char x = (unsigned char)a.p[k], y = (unsigned char)addr.p[k];
-            if (x >= 'A' && x <= 'Z')
-                x = (unsigned char)(x + 32);
-            if (y >= 'A' && y <= 'Z')
-                y = (unsigned char)(y + 32);
-            same = x == y;
-        }
-        if (!same)
+    if (!p)
+        return slice_make("", 0);
+    if (!bp->index_built)
+        build_index(bp);
+    uint32_t h = addr_hash(addr.p, addr.len);
+    size_t lo = 0, hi = bp->naddr;
+    while (lo < hi) { /* first entry with this hash */
+        size_t mid = lo + (hi - lo) / 2;
+        if (bp->addrs[mid].hash < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo; k < bp->naddr && bp->addrs[k].hash == h; k++) {
+        const struct addr_ref *r = &bp->addrs[k];
+        if (!slice_eq_ci_n(addr, p + r->off, r->len))
             continue;
-        size_t as = (size_t)(a.p - p), ae = as + a.len;
+        size_t as = r->off, ae = as + r->len;
         size_t ls = as;
         while (ls > 0 && p[ls - 1] != '\n')
             ls--;
         size_t le = line_end(p, end, as);
-        struct slice d = paragraph(p, end, ls, le, ae);
+        struct slice d = paragraph(p, end, ls, le, as, ae);
         if (d.len)
             return d;
     }
@@ -239,7 +320,7 @@ int text_records(struct rb_parser *bp)
         struct prec *r = prec_add(bp);
         if (!r)
             break;
-        struct slice d = paragraph(p, end, ls, le, ae);
+        struct slice d = paragraph(p, end, ls, le, as, ae);
         r->rcpt = arena_add(bp, a.p, a.len);
         r->diag = arena_add(bp, d.p, d.len);
         if (!d.len)

@@ -22,6 +22,38 @@ static int is_domain_char(unsigned char c)
            c == '-' || c == '.' || c == '_' || c >= 0x80;
 }
 
+/* domain_ok - a plausible domain: dot-separated labels of 1-63 bytes that neither start
+ * nor end with '-', the last one at least two letters (or an IDN "xn--" label), or an
+ * address literal "[...]". Junk like "G@.jYS" is refused. */
+static int domain_ok(const char *d, size_t n)
+{
+    if (n >= 2 && d[0] == '[')
+        return d[n - 1] == ']';
+    size_t ls = 0, labels = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && d[i] != '.')
+            continue;
+        size_t ln = i - ls;
+        if (ln == 0 || ln > 63 || d[ls] == '-' || d[i - 1] == '-')
+            return 0;
+        labels++;
+        if (i == n) { /* the top-level label */
+            if (ln >= 4 && (d[ls] == 'x' || d[ls] == 'X') && (d[ls + 1] == 'n' || d[ls + 1] == 'N') &&
+                d[ls + 2] == '-' && d[ls + 3] == '-')
+                return labels >= 2;
+            if (ln < 2)
+                return 0;
+            for (size_t k = ls; k < i; k++) {
+                unsigned char c = (unsigned char)d[k];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80))
+                    return 0;
+            }
+        }
+        ls = i + 1;
+    }
+    return labels >= 2;
+}
+
 int addr_find(const char *p, size_t len, size_t *pos, struct slice *out)
 {
     size_t i = *pos;
@@ -48,8 +80,7 @@ int addr_find(const char *p, size_t len, size_t *pos, struct slice *out)
             while (e > a + 1 && (p[e - 1] == '.' || p[e - 1] == '-'))
                 e--;
         }
-        int dotted = memchr(p + a + 1, '.', e - a - 1) != NULL || (e > a + 1 && p[a + 1] == '[');
-        if (s < a && e > a + 2 && dotted) {
+        if (s < a && e > a + 2 && domain_ok(p + a + 1, e - a - 1)) {
             out->p = p + s;
             out->len = e - s;
             *pos = e;
