@@ -69,8 +69,7 @@ int main(int argc, char **argv)
     long undefined = reasons[RB_REASON_UNDEFINED];
     printf("classify: %ld lines in %.3f s = %.0f lines/s, %.1f MB/s (start-up %.1f ms, "
            "%ld undefined)\n",
-           lines, dt, (double)lines / dt, (double)sz * repeat / dt / 1e6, t_start * 1e3,
-           undefined);
+           lines, dt, (double)lines / dt, (double)sz * repeat / dt / 1e6, t_start * 1e3, undefined);
     rb_scratch_free(s);
     rb_classifier_free(c);
     free(data);

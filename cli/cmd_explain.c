@@ -57,7 +57,8 @@ static void emit_text(struct explain_ctx *x, const char *in, size_t n, const rb_
     } else {
         row(x, "reply code", NULL);
     }
-    if (r->status[0] && rb_status_lookup(r->status_class, r->status_subject, r->status_detail, &si)) {
+    if (r->status[0] &&
+        rb_status_lookup(r->status_class, r->status_subject, r->status_detail, &si)) {
         snprintf(line, sizeof line, "%s  %s / %s%s%s", r->status, si.class_title,
                  si.subject_title ? si.subject_title : "unknown subject",
                  si.detail_title ? " / " : "", si.detail_title ? si.detail_title : "");

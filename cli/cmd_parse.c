@@ -64,8 +64,8 @@ static int on_record(const rb_record *r, void *ud)
         int first = 1;
         struct buf *b = &x->out;
         rc = buf_putc(b, '{');
-#define S(k, val)                                                                              \
-    if (rc == RB_OK)                                                                           \
+#define S(k, val)                                                                                  \
+    if (rc == RB_OK)                                                                               \
     rc = json_key_str(b, &first, k, (val)[0] ? (val) : NULL)
         S("origin", x->origin);
         S("recipient", r->recipient);
@@ -121,7 +121,9 @@ static void parse_source(struct parse_ctx *x, rb_parser *p, const char *path)
         if (rc != RB_OK) {
             out_flush(&x->out);
             fprintf(stderr, "rebound: %s: %s\n", it.name ? it.name : path,
-                    it.sys_errno ? strerror(it.sys_errno) : it.why ? it.why : rb_strerror(rc));
+                    it.sys_errno ? strerror(it.sys_errno)
+                    : it.why     ? it.why
+                                 : rb_strerror(rc));
             x->errors++;
             continue;
         }

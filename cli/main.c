@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "cli.h"
 #include "rebound.h"
 
@@ -39,14 +38,15 @@ int use_colour(void)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: rebound COMMAND [ARGS]\n"
-               "\n"
-               "commands:\n"
-               "  explain [--json|--tsv] [TEXT...]   explain SMTP replies (stdin: one per line)\n"
-               "  parse [--format json|tsv] [PATH...]  decode bounce emails (files, mbox, Maildir)\n"
-               "  version                            print the version\n"
-               "\n"
-               "Run 'rebound COMMAND --help' for a command's options.\n");
+    fprintf(f,
+            "usage: rebound COMMAND [ARGS]\n"
+            "\n"
+            "commands:\n"
+            "  explain [--json|--tsv] [TEXT...]   explain SMTP replies (stdin: one per line)\n"
+            "  parse [--format json|tsv] [PATH...]  decode bounce emails (files, mbox, Maildir)\n"
+            "  version                            print the version\n"
+            "\n"
+            "Run 'rebound COMMAND --help' for a command's options.\n");
 }
 
 int main(int argc, char **argv)

@@ -20,14 +20,14 @@ static rb_parser *par;
 static int check(const rb_record *r, void *ud)
 {
     (void)ud;
-    const char *fields[] = {r->recipient, r->addresser, r->senderdomain, r->destination,
-                            r->diagnosticcode, r->action, r->lhost, r->rhost, r->smtpagent,
-                            r->messageid, r->subject, r->listid, r->feedbacktype};
+    const char *fields[] = {r->recipient,      r->addresser, r->senderdomain, r->destination,
+                            r->diagnosticcode, r->action,    r->lhost,        r->rhost,
+                            r->smtpagent,      r->messageid, r->subject,      r->listid,
+                            r->feedbacktype};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (!fields[i] || strlen(fields[i]) > (64u << 20))
             abort();
-    if (r->verdict.remedy == RB_REMEDY_SUPPRESS_RECIPIENT &&
-        r->verdict.scope != RB_SCOPE_RECIPIENT)
+    if (r->verdict.remedy == RB_REMEDY_SUPPRESS_RECIPIENT && r->verdict.scope != RB_SCOPE_RECIPIENT)
         abort();
     return 0;
 }

@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(status, p, k);
         size_t h = n > 8 ? (n - 8 < 40 ? n - 8 : 40) : 0;
         memcpy(host, p + k, h);
-        rb_input in = {p, n, status, (int)(mode >> 1) + 200, host, "failed", RB_REASON_UNDEFINED, "DATA"};
+        rb_input in = {
+            p, n, status, (int)(mode >> 1) + 200, host, "failed", RB_REASON_UNDEFINED, "DATA"};
         rc = rb_classify(scr, &in, &v);
     } else {
         rc = rb_explain(scr, p, n, &v);

@@ -194,17 +194,17 @@ RB_API rb_reason rb_reason_from_name(const char *name, size_t len);
 
 /* A parsed SMTP reply. Text pointers are borrowed (see rb_parse_reply / rb_explain). */
 typedef struct rb_reply {
-    int replycode;          /* basic reply code (RFC 5321), 0 if none */
-    int status_class;       /* enhanced status class 2/4/5, 0 if none */
-    int status_subject;     /* 0..999 */
-    int status_detail;      /* 0..999 */
-    char status[16];        /* "5.7.26", "" if none */
-    char token[32];         /* provider reason token: TSS04, S3150, AUP#CXBL, HL:REP, "" */
-    char command[16];       /* SMTP command the reply answered: RCPT, DATA, MAIL, "" */
-    char diagtype[16];      /* Diagnostic-Code type: SMTP, X-Postfix, X-Unix, "" */
-    const char *text;       /* unfolded reply text with codes kept, whitespace collapsed */
+    int replycode;      /* basic reply code (RFC 5321), 0 if none */
+    int status_class;   /* enhanced status class 2/4/5, 0 if none */
+    int status_subject; /* 0..999 */
+    int status_detail;  /* 0..999 */
+    char status[16];    /* "5.7.26", "" if none */
+    char token[32];     /* provider reason token: TSS04, S3150, AUP#CXBL, HL:REP, "" */
+    char command[16];   /* SMTP command the reply answered: RCPT, DATA, MAIL, "" */
+    char diagtype[16];  /* Diagnostic-Code type: SMTP, X-Postfix, X-Unix, "" */
+    const char *text;   /* unfolded reply text with codes kept, whitespace collapsed */
     size_t text_len;
-    unsigned flags;         /* RB_REPLY_* */
+    unsigned flags; /* RB_REPLY_* */
 } rb_reply;
 
 /* ---- Classifier --------------------------------------------------------------------- */
@@ -227,19 +227,19 @@ RB_API rb_scratch *rb_scratch_free(rb_scratch *s);
 /* What is known about one failure. Only text is required; the rest refine the verdict
  * (a DSN's Status: field, the remote MTA, a dialect's own reason). */
 typedef struct rb_input {
-    const char *text;   /* reply / diagnostic text, need not be NUL-terminated */
+    const char *text; /* reply / diagnostic text, need not be NUL-terminated */
     size_t text_len;
-    const char *status; /* enhanced status from a Status: field, NUL-terminated, or NULL */
-    int replycode;      /* basic code known from elsewhere, 0 if none */
-    const char *rhost;  /* remote host name (for provider detection), or NULL */
-    const char *action; /* DSN Action: failed/delayed/delivered/relayed/expanded, or NULL */
-    rb_reason hint;     /* reason a dialect already determined, RB_REASON_UNDEFINED if none */
+    const char *status;  /* enhanced status from a Status: field, NUL-terminated, or NULL */
+    int replycode;       /* basic code known from elsewhere, 0 if none */
+    const char *rhost;   /* remote host name (for provider detection), or NULL */
+    const char *action;  /* DSN Action: failed/delayed/delivered/relayed/expanded, or NULL */
+    rb_reason hint;      /* reason a dialect already determined, RB_REASON_UNDEFINED if none */
     const char *command; /* SMTP command the reply answered (RCPT, DATA ...), or NULL */
 } rb_input;
 
 /* The classifier's verdict on one reply. */
 typedef struct rb_verdict {
-    rb_reply reply;        /* parsed codes and unfolded text (borrowed from the scratch) */
+    rb_reply reply; /* parsed codes and unfolded text (borrowed from the scratch) */
     rb_reason reason;
     rb_category category;
     rb_scope scope;
@@ -284,11 +284,11 @@ RB_API bool rb_status_lookup(int cls, int subject, int detail, rb_status_info *o
 
 /* Meaning of a basic reply code. */
 typedef struct rb_replycode_info {
-    const char *text;          /* RFC sample text, or NULL for codes not in the catalog */
-    const char *meaning;       /* our description (falls back to the digit meanings) */
-    const char *first_digit;   /* meaning of the first digit */
-    const char *second_digit;  /* meaning of the second digit */
-    bool transient;            /* 4yz */
+    const char *text;         /* RFC sample text, or NULL for codes not in the catalog */
+    const char *meaning;      /* our description (falls back to the digit meanings) */
+    const char *first_digit;  /* meaning of the first digit */
+    const char *second_digit; /* meaning of the second digit */
+    bool transient;           /* 4yz */
 } rb_replycode_info;
 
 /* rb_replycode_lookup - describe a 3-digit reply code; false if out of range. */
@@ -296,18 +296,17 @@ RB_API bool rb_replycode_lookup(int code, rb_replycode_info *out);
 
 /* Provider code catalog entry (data/provider-codes.tsv). */
 typedef struct rb_provider_code {
-    const char *provider;      /* id, e.g. "google" */
-    const char *replycode;     /* as documented, "" if not stated */
-    const char *status;        /* as documented, "" if not stated */
-    const char *pattern;       /* distinctive text */
+    const char *provider;  /* id, e.g. "google" */
+    const char *replycode; /* as documented, "" if not stated */
+    const char *status;    /* as documented, "" if not stated */
+    const char *pattern;   /* distinctive text */
     const char *meaning;
-    const char *cause;         /* cause_category */
-    const char *token;         /* provider's own code, "" if none */
+    const char *cause; /* cause_category */
+    const char *token; /* provider's own code, "" if none */
 } rb_provider_code;
 
 /* rb_provider_codes - the compiled provider catalog (static); count in *n. */
 RB_API const rb_provider_code *rb_provider_codes(size_t *n);
-
 
 /* ---- Bounce messages ---------------------------------------------------------------- */
 
@@ -363,8 +362,7 @@ typedef int (*rb_record_cb)(const rb_record *r, void *ud);
  * CR-only input first, as rb's message sources do). Calls cb for each record; a message
  * that is not a bounce yields none. Returns RB_OK, the callback's non-zero value, or
  * RB_ENOMEM. */
-RB_API int rb_parse_message(rb_parser *p, const char *msg, size_t len, rb_record_cb cb,
-                            void *ud);
+RB_API int rb_parse_message(rb_parser *p, const char *msg, size_t len, rb_record_cb cb, void *ud);
 
 #ifdef __cplusplus
 }

@@ -248,9 +248,9 @@ static int is_auto_reply(struct rb_parser *bp, struct slice hdr)
     if (mime_hdr_find(hdr, "X-Autoreply", &v) || mime_hdr_find(hdr, "X-Autorespond", &v))
         return 1;
     if (mime_hdr_find(hdr, "Subject", &v)) {
-        static const char *const subj[] = {"out of office", "auto:", "autoreply", "auto-reply",
-                                           "automatic reply", "vacation", "abwesenheit",
-                                           "absence"};
+        static const char *const subj[] = {"out of office", "auto:",           "autoreply",
+                                           "auto-reply",    "automatic reply", "vacation",
+                                           "abwesenheit",   "absence"};
         buf_reset(&bp->tmp);
         if (mime_hdr_decode(&bp->cv, v.p, v.len, &bp->tmp) == RB_OK && bp->tmp.p)
             for (size_t k = 0; k < sizeof subj / sizeof subj[0]; k++)
@@ -265,8 +265,8 @@ static int is_auto_reply(struct rb_parser *bp, struct slice hdr)
 static int is_bounce_sender(const struct rb_parser *bp)
 {
     const char *f = arena_str(bp, bp->bounce_from);
-    static const char *const sys[] = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon",
-                                      "mail delivery", "bounce"};
+    static const char *const sys[] = {"mailer-daemon", "postmaster",    "mail-daemon",
+                                      "mailerdaemon",  "mail delivery", "bounce"};
     for (size_t k = 0; k < sizeof sys / sizeof sys[0]; k++)
         if (memmem_ci(f, strlen(f), sys[k], strlen(sys[k])))
             return 1;
@@ -399,35 +399,64 @@ static int arf_records(struct rb_parser *bp, const struct mime_part *pt, struct 
 static int pseudo_status(rb_reason r)
 {
     switch (r) {
-    case RB_REASON_UNDEFINED: return 900;
-    case RB_REASON_ONHOLD: return 901;
-    case RB_REASON_SYNTAXERROR: return 902;
-    case RB_REASON_NORELAYING: return 909;
-    case RB_REASON_FILTERED: return 910;
-    case RB_REASON_USERUNKNOWN: return 911;
-    case RB_REASON_HOSTUNKNOWN: return 912;
-    case RB_REASON_HASMOVED: return 916;
-    case RB_REASON_REJECTED: return 918;
-    case RB_REASON_SUSPEND: return 921;
-    case RB_REASON_MAILBOXFULL: return 922;
-    case RB_REASON_EXCEEDLIMIT: return 923;
-    case RB_REASON_SYSTEMERROR: return 930;
-    case RB_REASON_SYSTEMFULL: return 931;
-    case RB_REASON_NOTACCEPT: return 932;
-    case RB_REASON_MESGTOOBIG: return 934;
-    case RB_REASON_MAILERERROR: return 939;
-    case RB_REASON_NETWORKERROR: return 944;
-    case RB_REASON_TOOMANYCONN: return 945;
-    case RB_REASON_EXPIRED: return 947;
-    case RB_REASON_CONTENTERROR: return 960;
-    case RB_REASON_SECURITYERROR: return 970;
-    case RB_REASON_BLOCKED: return 971;
-    case RB_REASON_REQUIREPTR: return 973;
-    case RB_REASON_FAILEDSTARTTLS: return 976;
-    case RB_REASON_SPAMDETECTED: return 980;
-    case RB_REASON_VIRUSDETECTED: return 981;
-    case RB_REASON_POLICYVIOLATION: return 972;
-    default: return 0;
+    case RB_REASON_UNDEFINED:
+        return 900;
+    case RB_REASON_ONHOLD:
+        return 901;
+    case RB_REASON_SYNTAXERROR:
+        return 902;
+    case RB_REASON_NORELAYING:
+        return 909;
+    case RB_REASON_FILTERED:
+        return 910;
+    case RB_REASON_USERUNKNOWN:
+        return 911;
+    case RB_REASON_HOSTUNKNOWN:
+        return 912;
+    case RB_REASON_HASMOVED:
+        return 916;
+    case RB_REASON_REJECTED:
+        return 918;
+    case RB_REASON_SUSPEND:
+        return 921;
+    case RB_REASON_MAILBOXFULL:
+        return 922;
+    case RB_REASON_EXCEEDLIMIT:
+        return 923;
+    case RB_REASON_SYSTEMERROR:
+        return 930;
+    case RB_REASON_SYSTEMFULL:
+        return 931;
+    case RB_REASON_NOTACCEPT:
+        return 932;
+    case RB_REASON_MESGTOOBIG:
+        return 934;
+    case RB_REASON_MAILERERROR:
+        return 939;
+    case RB_REASON_NETWORKERROR:
+        return 944;
+    case RB_REASON_TOOMANYCONN:
+        return 945;
+    case RB_REASON_EXPIRED:
+        return 947;
+    case RB_REASON_CONTENTERROR:
+        return 960;
+    case RB_REASON_SECURITYERROR:
+        return 970;
+    case RB_REASON_BLOCKED:
+        return 971;
+    case RB_REASON_REQUIREPTR:
+        return 973;
+    case RB_REASON_FAILEDSTARTTLS:
+        return 976;
+    case RB_REASON_SPAMDETECTED:
+        return 980;
+    case RB_REASON_VIRUSDETECTED:
+        return 981;
+    case RB_REASON_POLICYVIOLATION:
+        return 972;
+    default:
+        return 0;
     }
 }
 
@@ -497,7 +526,7 @@ static int emit(struct rb_parser *bp, struct prec *pr, const struct emit_ctx *ec
     rec.diagnosticcode = v->reply.text;
     rec.action = pr->action ? arena_str(bp, pr->action)
                  : v->reason == RB_REASON_FEEDBACK || v->reason == RB_REASON_VACATION ? ""
-                                                                                       : "failed";
+                                                                                      : "failed";
     rec.lhost = arena_str(bp, bp->lhost);
     rec.rhost = arena_str(bp, pr->rhost);
     if (!rec.rhost[0]) {
@@ -568,9 +597,9 @@ int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb
     if (rc != RB_OK)
         return rc;
     const struct mime_msg *m = &bp->mm;
-    if (m->defects & (MIME_D_NO_END_BOUNDARY | MIME_D_TRUNC_HEADERS | MIME_D_DEPTH | MIME_D_PARTS |
-                      MIME_D_HEADER_BYTES | MIME_D_NO_BOUNDARY | MIME_D_LONG_LINE |
-                      MIME_D_BAD_CTYPE))
+    if (m->defects &
+        (MIME_D_NO_END_BOUNDARY | MIME_D_TRUNC_HEADERS | MIME_D_DEPTH | MIME_D_PARTS |
+         MIME_D_HEADER_BYTES | MIME_D_NO_BOUNDARY | MIME_D_LONG_LINE | MIME_D_BAD_CTYPE))
         bp->defects |= RB_DEFECT_MIME;
     if (m->defects & (MIME_D_DEPTH | MIME_D_PARTS))
         bp->defects |= RB_DEFECT_HIDDEN;
@@ -630,8 +659,7 @@ int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb
     if (orig >= 0)
         orig_hdr = mime_part_inner_hdr(m, &m->parts[orig]);
     if (!orig_hdr.len && bp->notice_end < bp->notice.len)
-        orig_hdr = header_block_at(bp->notice.p + bp->notice_end,
-                                   bp->notice.len - bp->notice_end);
+        orig_hdr = header_block_at(bp->notice.p + bp->notice_end, bp->notice.len - bp->notice_end);
     original_headers(bp, orig_hdr);
     if (!bp->addresser)
         bp->addresser = bp->bounce_to; /* a bounce goes back to the original sender */

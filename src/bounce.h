@@ -20,9 +20,9 @@
 #include "rebound.h"
 #include "slice.h"
 
-#define BOUNCE_MAX_RCPT 10000           /* records per message; more are dropped + flagged */
-#define BOUNCE_MAX_NOTICE (4u << 20)    /* decoded human-readable text kept per message */
-#define BOUNCE_MAX_ARENA (16u << 20)    /* strings kept per message */
+#define BOUNCE_MAX_RCPT 10000        /* records per message; more are dropped + flagged */
+#define BOUNCE_MAX_NOTICE (4u << 20) /* decoded human-readable text kept per message */
+#define BOUNCE_MAX_ARENA (16u << 20) /* strings kept per message */
 
 /* A pending record: offsets into the arena (0 is the empty string). */
 struct prec {
@@ -35,7 +35,7 @@ struct prec {
     size_t command; /* SMTP command the reply answered: "RCPT", "DATA", "MAIL", "CONN" ... */
     int replycode;
     rb_reason hint;
-    int temporary;  /* the format says the failure is transient (pseudo status class 4) */
+    int temporary; /* the format says the failure is transient (pseudo status class 4) */
     unsigned defects;
 };
 

@@ -66,11 +66,11 @@ size_t text_original_start(const char *p, size_t len)
 {
     /* a marker line names the copy and is decorated or announces what follows */
     static const char *const what[] = {
-        "original message",   "returned message",       "unsent message",
-        "copy of the message", "copy of your message",   "message header follows",
-        "headers of your message", "original mail",      "message follows",
-        "returned mail",      "undelivered message",    "original header",
-        "message headers follow", "rfc822 message",      "original text",
+        "original message",        "returned message",     "unsent message",
+        "copy of the message",     "copy of your message", "message header follows",
+        "headers of your message", "original mail",        "message follows",
+        "returned mail",           "undelivered message",  "original header",
+        "message headers follow",  "rfc822 message",       "original text",
     };
     for (size_t i = 0; i < len;) {
         size_t e = line_end(p, len, i);
@@ -102,7 +102,7 @@ size_t text_original_start(const char *p, size_t len)
 static int not_a_recipient(const struct rb_parser *bp, struct slice a)
 {
     static const char *const own[] = {"mailer-daemon@", "postmaster@", "mail-daemon@",
-                                      "mailerdaemon@", "noreply@", "no-reply@"};
+                                      "mailerdaemon@",  "noreply@",    "no-reply@"};
     for (size_t k = 0; k < sizeof own / sizeof own[0]; k++) {
         size_t n = strlen(own[k]);
         if (a.len > n && memmem_ci(a.p, n, own[k], n) == a.p)
@@ -158,8 +158,7 @@ static int recipient_position(const char *p, size_t ls, size_t le, size_t as, si
 /* paragraph - the diagnostic that follows the address at [as, ae) on line [ls, le): the
  * rest of that line and the following non-blank lines, stopping before a line that leads
  * with another address. */
-static struct slice paragraph(const char *p, size_t end, size_t ls, size_t le, size_t as,
-                              size_t ae)
+static struct slice paragraph(const char *p, size_t end, size_t ls, size_t le, size_t as, size_t ae)
 {
     size_t s = ae;
     if (s < le && (p[s] == '>' || p[s] == '"'))
@@ -255,7 +254,8 @@ static void build_index(struct rb_parser *bp)
         r->off = (size_t)(a.p - p);
         r->len = a.len;
     }
-    qsort(bp->addrs, bp->naddr, sizeof *bp->addrs, addr_ref_cmp);
+    if (bp->naddr > 1)
+        qsort(bp->addrs, bp->naddr, sizeof *bp->addrs, addr_ref_cmp);
 }
 
 struct slice text_diag_for(struct rb_parser *bp, struct slice addr)
@@ -329,10 +329,10 @@ int text_records(struct rb_parser *bp)
     if (bp->nrec == 0 && first_addr.len) {
         /* no address in a recipient position: the first foreign address, with the whole
          * notice as its diagnostic (only when the notice reads like a failure report) */
-        static const char *const failing[] = {"undeliver", "could not be delivered",
-                                              "delivery failed", "failure", "not delivered",
-                                              "returned mail", "delivery status", "error",
-                                              "unable to deliver"};
+        static const char *const failing[] = {
+            "undeliver",        "could not be delivered", "delivery failed", "failure",
+            "not delivered",    "returned mail",          "delivery status", "error",
+            "unable to deliver"};
         int looks = 0;
         for (size_t k = 0; k < sizeof failing / sizeof failing[0] && !looks; k++)
             looks = memmem_ci(p, end, failing[k], strlen(failing[k])) != NULL;

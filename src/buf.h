@@ -21,10 +21,10 @@
 #define BUF_WARN_UNUSED __attribute__((warn_unused_result))
 
 struct buf {
-    char *p;          /* owned; NULL until the first append */
-    size_t len;       /* bytes used, excluding the trailing NUL */
-    size_t alloc;     /* bytes allocated */
-    size_t cap;       /* maximum len */
+    char *p;      /* owned; NULL until the first append */
+    size_t len;   /* bytes used, excluding the trailing NUL */
+    size_t alloc; /* bytes allocated */
+    size_t cap;   /* maximum len */
     const rb_mem *mem;
 };
 

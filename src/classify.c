@@ -160,9 +160,9 @@ static const struct status_map *status_map_find(const rb_reply *rp)
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
             const struct status_map *e = &status_map_table[mid];
-            int d = e->cls != key_c               ? e->cls - key_c
+            int d = e->cls != key_c                    ? e->cls - key_c
                     : e->subject != rp->status_subject ? e->subject - rp->status_subject
-                                                        : e->detail - rp->status_detail;
+                                                       : e->detail - rp->status_detail;
             if (d == 0)
                 return e;
             if (d < 0)
@@ -227,7 +227,8 @@ static void find_listed(const char *p, size_t len, char *out, size_t cap)
         } else {
             ok = colons >= 2 && dots == 0 && n >= 6;
         }
-        if (ok && j < len && (p[j] == '@' || ((unsigned char)p[j] >= 'g' && (unsigned char)p[j] <= 'z')))
+        if (ok && j < len &&
+            (p[j] == '@' || ((unsigned char)p[j] >= 'g' && (unsigned char)p[j] <= 'z')))
             ok = 0;
         if (ok && n < cap) {
             memcpy(out, p + i, n);
@@ -373,8 +374,7 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
         int score = r->prio * 4;
         if (r->bonus_status[0] && strcmp(r->bonus_status, rp->status) == 0)
             score += 2;
-        if (r->bonus_reply[0] && rp->replycode &&
-            r->bonus_reply[0] - '0' == rp->replycode / 100 &&
+        if (r->bonus_reply[0] && rp->replycode && r->bonus_reply[0] - '0' == rp->replycode / 100 &&
             (r->bonus_reply[1] - '0') * 10 + (r->bonus_reply[2] - '0') == rp->replycode % 100)
             score += 1;
         /* ids arrive in match order, not rule order: break ties on the rule index */

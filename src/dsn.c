@@ -145,9 +145,10 @@ int dsn_parse(struct dsn_report *r, const char *p, size_t len)
             if (is_rcpt_field(name)) {
                 /* a new recipient starts when its address field repeats within a block
                  * (reports that forget the blank line between recipients) */
-                int repeat = d && ((slice_eq_ci(name, "Final-Recipient") && d->final_recipient.len) ||
-                                   (slice_eq_ci(name, "Original-Recipient") &&
-                                    d->original_recipient.len && d->final_recipient.len));
+                int repeat =
+                    d && ((slice_eq_ci(name, "Final-Recipient") && d->final_recipient.len) ||
+                          (slice_eq_ci(name, "Original-Recipient") && d->original_recipient.len &&
+                           d->final_recipient.len));
                 if (!in_rcpt || repeat) {
                     int rc = add_rcpt(r, &d);
                     if (rc != RB_OK)

@@ -27,7 +27,7 @@
 #define DSN_MAX_RCPT 10000
 
 struct dsn_rcpt {
-    struct slice final_recipient;    /* "rfc822; a@example.org" (raw) */
+    struct slice final_recipient; /* "rfc822; a@example.org" (raw) */
     struct slice original_recipient;
     struct slice x_actual_recipient;
     struct slice action;

@@ -29,22 +29,22 @@ enum { C_ALPHA = 1, C_DIGIT = 2, C_UPPER = 4, C_SPACE = 8, C_CTRL = 16, C_TOKEN 
 #define R8(x) x, x, x, x, x, x, x, x
 static const unsigned char cclass[256] = {
     /* 0x00-0x1f: controls, but TAB is a space */
-    C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_SPACE,
-    C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, R8(C_CTRL), R8(C_CTRL),
+    C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_CTRL, C_SPACE, C_CTRL, C_CTRL,
+    C_CTRL, C_CTRL, C_CTRL, C_CTRL, R8(C_CTRL), R8(C_CTRL),
     /* 0x20-0x2f: ' ' ! " # $ % & ' ( ) * + , - . / */
     C_SPACE, 0, 0, C_TOKEN, 0, 0, 0, 0, 0, 0, 0, 0, 0, C_TOKEN, 0, 0,
     /* 0x30-0x3f: digits, then : ; < = > ? */
     R8(C_DIGIT | C_TOKEN), C_DIGIT | C_TOKEN, C_DIGIT | C_TOKEN, C_TOKEN, 0, 0, 0, 0, 0,
     /* 0x40-0x5f: @ A-Z [ \ ] ^ _ */
     0, R8(C_ALPHA | C_UPPER | C_TOKEN), R8(C_ALPHA | C_UPPER | C_TOKEN),
-    R8(C_ALPHA | C_UPPER | C_TOKEN), C_ALPHA | C_UPPER | C_TOKEN, C_ALPHA | C_UPPER | C_TOKEN,
-    0, 0, 0, 0, 0,
+    R8(C_ALPHA | C_UPPER | C_TOKEN), C_ALPHA | C_UPPER | C_TOKEN, C_ALPHA | C_UPPER | C_TOKEN, 0, 0,
+    0, 0, 0,
     /* 0x60-0x7f: ` a-z { | } ~ DEL */
     0, R8(C_ALPHA | C_TOKEN), R8(C_ALPHA | C_TOKEN), R8(C_ALPHA | C_TOKEN), C_ALPHA | C_TOKEN,
     C_ALPHA | C_TOKEN, 0, 0, 0, 0, C_CTRL,
     /* 0x80-0xff: UTF-8 and legacy bytes are ordinary text */
-    R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0),
-    R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0)};
+    R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0),
+    R8(0), R8(0), R8(0)};
 #undef R8
 
 static inline int is_digit(unsigned char c)
@@ -140,8 +140,8 @@ static int basic_at(const char *p, size_t len, size_t i)
         return 0;
     if (i + 3 < len) {
         unsigned char n = (unsigned char)p[i + 3];
-        if (!(n == ' ' || n == '-' || n == '\t' || n == ',' || n == ')' || n == ']' ||
-              n == ';' || n == '"' || n == '\'' || (n == '.' && (i + 4 >= len || p[i + 4] == ' ')) ||
+        if (!(n == ' ' || n == '-' || n == '\t' || n == ',' || n == ')' || n == ']' || n == ';' ||
+              n == '"' || n == '\'' || (n == '.' && (i + 4 >= len || p[i + 4] == ' ')) ||
               (n == ':' && (i + 4 >= len || p[i + 4] == ' '))))
             return 0;
     }
@@ -245,8 +245,8 @@ static const char *command_word(const char *p, size_t len)
         const char *word;
         const char *cmd;
     } tab[] = {
-        {"rcpt", "RCPT"},     {"mail", "MAIL"}, {"end of data", "DATA"},
-        {"data", "DATA"},     {"helo", "HELO"}, {"ehlo", "EHLO"},
+        {"rcpt", "RCPT"},         {"mail", "MAIL"}, {"end of data", "DATA"},
+        {"data", "DATA"},         {"helo", "HELO"}, {"ehlo", "EHLO"},
         {"starttls", "STARTTLS"}, {"auth", "AUTH"}, {"initial connection", "CONN"},
     };
     for (size_t k = 0; k < sizeof tab / sizeof tab[0]; k++) {
@@ -412,8 +412,7 @@ int reply_parse_nocmd(const char *p, size_t len, struct buf *text, rb_reply *out
     return reply_parse_opt(p, len, text, out, 0);
 }
 
-static int reply_parse_opt(const char *p, size_t len, struct buf *text, rb_reply *out,
-                           int find_cmd)
+static int reply_parse_opt(const char *p, size_t len, struct buf *text, rb_reply *out, int find_cmd)
 {
     memset(out, 0, sizeof *out);
     buf_reset(text);

@@ -17,20 +17,20 @@
 struct rule {
     const char *id;
     int prio;
-    const char *reply;   /* reply code prefix constraint, "" = any */
-    int reply_required;  /* constraint fails when the reply has no code */
+    const char *reply;                   /* reply code prefix constraint, "" = any */
+    int reply_required;                  /* constraint fails when the reply has no code */
     int st_class, st_subject, st_detail; /* -1 = any */
     int status_required;
-    rb_reason reason;    /* RB_REASON__COUNT: tag-only rule */
-    rb_category category;/* RB_CAT__COUNT: reason's default */
+    rb_reason reason;     /* RB_REASON__COUNT: tag-only rule */
+    rb_category category; /* RB_CAT__COUNT: reason's default */
     unsigned auth;
     const char *blocklist;
     const char *provider;
-    rb_scope scope;      /* RB_SCOPE__COUNT: category default */
-    rb_remedy remedy;    /* RB_REMEDY__COUNT: category default */
-    const char *meaning; /* provider's documented meaning, or NULL */
-    const char *token;   /* provider reason token, "" if none */
-    const char *bonus_reply;  /* exact code documented for the text ("" none) */
+    rb_scope scope;          /* RB_SCOPE__COUNT: category default */
+    rb_remedy remedy;        /* RB_REMEDY__COUNT: category default */
+    const char *meaning;     /* provider's documented meaning, or NULL */
+    const char *token;       /* provider reason token, "" if none */
+    const char *bonus_reply; /* exact code documented for the text ("" none) */
     const char *bonus_status;
     const char *command; /* tag: the SMTP command the reply answered, or NULL */
 };
@@ -52,7 +52,7 @@ struct basic_map {
 struct reason_info {
     const char *name;
     rb_category category;
-    int hard; /* 0 never, 1 always, 2 when permanent */
+    int hard;         /* 0 never, 1 always, 2 when permanent */
     rb_remedy remedy; /* RB_REMEDY__COUNT: the category's */
     rb_scope scope;   /* RB_SCOPE__COUNT: the category's */
     const char *description;
@@ -76,7 +76,7 @@ extern const size_t rules_count;
 extern const struct rule rules_table[];
 extern const char *const rules_patterns[];
 extern const size_t status_map_count;
-extern const struct status_map status_map_table[]; /* sorted by (cls, subject, detail) */
+extern const struct status_map status_map_table[];  /* sorted by (cls, subject, detail) */
 extern const struct basic_map basic_map_table[400]; /* index code - 200 */
 extern const struct reason_info reason_table[RB_REASON__COUNT];
 extern const struct category_info category_table[RB_CAT__COUNT];

@@ -18,8 +18,8 @@ static int is_local_char(unsigned char c)
 
 static int is_domain_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c >= 0x80;
 }
 
 /* domain_ok - a plausible domain: dot-separated labels of 1-63 bytes that neither start
@@ -38,8 +38,8 @@ static int domain_ok(const char *d, size_t n)
             return 0;
         labels++;
         if (i == n) { /* the top-level label */
-            if (ln >= 4 && (d[ls] == 'x' || d[ls] == 'X') && (d[ls + 1] == 'n' || d[ls + 1] == 'N') &&
-                d[ls + 2] == '-' && d[ls + 3] == '-')
+            if (ln >= 4 && (d[ls] == 'x' || d[ls] == 'X') &&
+                (d[ls + 1] == 'n' || d[ls + 1] == 'N') && d[ls + 2] == '-' && d[ls + 3] == '-')
                 return labels >= 2;
             if (ln < 2)
                 return 0;
@@ -66,8 +66,7 @@ int addr_find(const char *p, size_t len, size_t *pos, struct slice *out)
         size_t s = a;
         while (s > 0 && a - s < 64 && is_local_char((unsigned char)p[s - 1]))
             s--;
-        while (s < a && (p[s] == '.' || p[s] == '\'' || p[s] == '`' || p[s] == '{' ||
-                         p[s] == '|'))
+        while (s < a && (p[s] == '.' || p[s] == '\'' || p[s] == '`' || p[s] == '{' || p[s] == '|'))
             s++; /* leading dots and quote-like bytes belong to the prose */
         /* domain: forward over domain characters, or an address literal [..] */
         size_t e = a + 1;
@@ -140,7 +139,7 @@ static int zone_of(struct tok t, int *off)
     static const struct {
         const char *name;
         int hours;
-    } z[] = {{"UT", 0},   {"UTC", 0},  {"GMT", 0},  {"Z", 0},   {"EST", -5}, {"EDT", -4},
+    } z[] = {{"UT", 0},   {"UTC", 0},  {"GMT", 0},  {"Z", 0},    {"EST", -5}, {"EDT", -4},
              {"CST", -6}, {"CDT", -5}, {"MST", -7}, {"MDT", -6}, {"PST", -8}, {"PDT", -7},
              {"JST", 9},  {"CET", 1},  {"CEST", 2}, {"BST", 1}};
     if (t.n == 5 && (t.p[0] == '+' || t.p[0] == '-')) {

@@ -50,14 +50,14 @@ int verdict_json_fields(struct buf *b, int *first, const rb_verdict *v)
     char auth[96];
     rb_status_info si;
     rb_replycode_info ri;
-    int have_si = r->status_class && rb_status_lookup(r->status_class, r->status_subject,
-                                                      r->status_detail, &si);
+    int have_si = r->status_class &&
+                  rb_status_lookup(r->status_class, r->status_subject, r->status_detail, &si);
     int have_ri = r->replycode && rb_replycode_lookup(r->replycode, &ri);
 
-#define TRY(x)                                                                                 \
-    do {                                                                                       \
-        if ((rc = (x)) != RB_OK)                                                               \
-            return rc;                                                                         \
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        if ((rc = (x)) != RB_OK)                                                                   \
+            return rc;                                                                             \
     } while (0)
     if (r->replycode)
         TRY(json_key_int(b, first, "replycode", r->replycode));

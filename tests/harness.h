@@ -16,24 +16,24 @@
 
 static int harness_pass, harness_fail;
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (cond) {                                                                            \
-            harness_pass++;                                                                    \
-        } else {                                                                               \
-            harness_fail++;                                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                              \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fputc('\n', stderr);                                                               \
-        }                                                                                      \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            harness_pass++;                                                                        \
+        } else {                                                                                   \
+            harness_fail++;                                                                        \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_STR(got, want, ctx)                                                              \
-    CHECK(strcmp((got) ? (got) : "(null)", (want)) == 0, "%s: got '%s', want '%s'", (ctx),     \
+#define CHECK_STR(got, want, ctx)                                                                  \
+    CHECK(strcmp((got) ? (got) : "(null)", (want)) == 0, "%s: got '%s', want '%s'", (ctx),         \
           (got) ? (got) : "(null)", (want))
 
-#define CHECK_INT(got, want, ctx)                                                              \
-    CHECK((long long)(got) == (long long)(want), "%s: got %lld, want %lld", (ctx),             \
+#define CHECK_INT(got, want, ctx)                                                                  \
+    CHECK((long long)(got) == (long long)(want), "%s: got %lld, want %lld", (ctx),                 \
           (long long)(got), (long long)(want))
 
 static inline int harness_done(void)

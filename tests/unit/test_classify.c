@@ -69,8 +69,8 @@ static void test_cases(rb_scratch *s, const char *dir)
         check_col(in, r->line, "status", v.reply.status, r->f[2]);
         check_col(in, r->line, "reason", rb_reason_name(v.reason), r->f[3]);
         check_col(in, r->line, "category", rb_category_name(v.category), r->f[4]);
-        const char *perm = (v.reply.replycode || v.reply.status_class) ? (v.permanent ? "1" : "0")
-                                                                       : "-";
+        const char *perm =
+            (v.reply.replycode || v.reply.status_class) ? (v.permanent ? "1" : "0") : "-";
         check_col(in, r->line, "permanent", perm, r->f[5]);
         check_col(in, r->line, "scope", rb_scope_name(v.scope), r->f[6]);
         check_col(in, r->line, "remedy", rb_remedy_name(v.remedy), r->f[7]);
@@ -84,8 +84,8 @@ static void test_cases(rb_scratch *s, const char *dir)
 /* No rule, whatever its text, may make a sender-side failure suppress a recipient. */
 static void test_invariant(rb_scratch *s)
 {
-    static const char *prefixes[] = {"550 5.7.1 ", "554 5.7.1 ", "550 ", "", "421 4.7.0 ",
-                                     "552 5.2.2 "};
+    static const char *prefixes[] = {"550 5.7.1 ", "554 5.7.1 ", "550 ",
+                                     "",           "421 4.7.0 ", "552 5.2.2 "};
     for (size_t i = 0; i < rules_count; i++) {
         const struct rule *r = &rules_table[i];
         if (strpbrk(rules_patterns[i], "\\[(|?*+{^$"))
@@ -103,8 +103,8 @@ static void test_invariant(rb_scratch *s)
             if (v.category == RB_CAT_AUTHENTICATION || v.category == RB_CAT_BLOCKLIST ||
                 v.category == RB_CAT_REPUTATION || v.category == RB_CAT_RATE_LIMIT ||
                 v.category == RB_CAT_POLICY)
-                CHECK(v.remedy != RB_REMEDY_SUPPRESS_RECIPIENT, "rule %s suppresses on %s",
-                      r->id, rb_category_name(v.category));
+                CHECK(v.remedy != RB_REMEDY_SUPPRESS_RECIPIENT, "rule %s suppresses on %s", r->id,
+                      rb_category_name(v.category));
         }
     }
 }

@@ -16,7 +16,12 @@ static const struct {
     {"controls", "a\nb\tc\r\x01", 7, "\"a\\nb\\tc\\r\\u0001\""},
     {"nul byte", "a\0b", 3, "\"a\\u0000b\""},
     {"utf8 kept", "caf\xc3\xa9", 5, "\"caf\xc3\xa9\""},
-    {"invalid utf8 replaced", "a\xff" "b", 3, "\"a\xef\xbf\xbd" "b\""},
+    {"invalid utf8 replaced",
+     "a\xff"
+     "b",
+     3,
+     "\"a\xef\xbf\xbd"
+     "b\""},
     {"truncated utf8", "a\xe2\x82", 3, "\"a\xef\xbf\xbd\xef\xbf\xbd\""},
     {"overlong", "\xc0\xaf", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\""},
     {"surrogate", "\xed\xa0\x80", 3, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""},

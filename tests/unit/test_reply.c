@@ -19,21 +19,21 @@ static const struct {
     const char *text; /* NULL = not checked */
     unsigned flags;   /* flags that must be set */
 } cases[] = {
-    {"550 5.1.1 <a@example.org>: Recipient address rejected: User unknown", 550, "5.1.1", "",
-     "", NULL, 0},
+    {"550 5.1.1 <a@example.org>: Recipient address rejected: User unknown", 550, "5.1.1", "", "",
+     NULL, 0},
     {"550-5.7.26 This mail has been blocked because the sender is\n550-5.7.26 unauthenticated. "
      "Gmail requires all senders to authenticate with\n550 5.7.26 either SPF or DKIM. - gsmtp",
      550, "5.7.26", "", "",
      "550-5.7.26 This mail has been blocked because the sender is unauthenticated. Gmail "
      "requires all senders to authenticate with either SPF or DKIM. - gsmtp",
      RB_REPLY_MULTILINE},
-    {"550-5.7.26 a\r\n550-5.7.26 b\r\n550 5.7.26 c", 550, "5.7.26", "", "",
-     "550-5.7.26 a b c", RB_REPLY_MULTILINE},
+    {"550-5.7.26 a\r\n550-5.7.26 b\r\n550 5.7.26 c", 550, "5.7.26", "", "", "550-5.7.26 a b c",
+     RB_REPLY_MULTILINE},
     {"host mx.example.org[192.0.2.1] said: 550 5.1.1 <a@example.org>: Recipient address "
      "rejected: User unknown (in reply to RCPT TO command)",
      550, "5.1.1", "", "RCPT", NULL, 0},
-    {"Diagnostic-Code: smtp; 550 5.2.2 mailbox full", 550, "5.2.2", "", "", "550 5.2.2 mailbox full",
-     0},
+    {"Diagnostic-Code: smtp; 550 5.2.2 mailbox full", 550, "5.2.2", "", "",
+     "550 5.2.2 mailbox full", 0},
     {"X-Postfix; connect to mx.example.net[198.51.100.7]:25: Connection timed out", 0, "", "", "",
      NULL, 0},
     {"smtp; 554 5.7.1 Message rejected", 554, "5.7.1", "", "", NULL, 0},
@@ -46,8 +46,8 @@ static const struct {
     {"451 4.7.650 The mail server [192.0.2.5] has been temporarily rate limited due to IP "
      "reputation.",
      451, "4.7.650", "", "", NULL, 0},
-    {"421 4.7.0 [TSS04] Messages from 192.0.2.5 temporarily deferred due to unexpected volume",
-     421, "4.7.0", "TSS04", "", NULL, 0},
+    {"421 4.7.0 [TSS04] Messages from 192.0.2.5 temporarily deferred due to unexpected volume", 421,
+     "4.7.0", "TSS04", "", NULL, 0},
     {"550 5.7.1 Unfortunately, messages from [192.0.2.4] weren't sent. (S3150) [xx.prod]", 550,
      "5.7.1", "S3150", "", NULL, 0},
     {"554 5.7.1 Message blocked: AUP#CXBL see http://example", 554, "5.7.1", "AUP#CXBL", "", NULL,
@@ -63,8 +63,8 @@ static const struct {
     {"450 5.1.1 odd", 450, "5.1.1", "", "", NULL, RB_REPLY_CODE_MISMATCH},
     {"SMTP error from remote mail server after RCPT TO:<a@example.org>: 550 5.1.1 No such user",
      550, "5.1.1", "", "RCPT", NULL, 0},
-    {"SMTP error from remote mail server after end of data: 552 5.3.4 Message size exceeds",
-     552, "5.3.4", "", "DATA", NULL, 0},
+    {"SMTP error from remote mail server after end of data: 552 5.3.4 Message size exceeds", 552,
+     "5.3.4", "", "DATA", NULL, 0},
     /* not codes: IPs, versions, sizes, times */
     {"Connection to 192.0.2.5 refused at 12:45:50", 0, "", "", "", NULL, 0},
     {"resolver 4.2.2.1 failed", 0, "", "", "", NULL, 0},
@@ -72,12 +72,13 @@ static const struct {
     {"553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", 553, "5.7.1", "", "",
      NULL, 0},
     {"    550   5.1.1   spaced     out  ", 550, "5.1.1", "", "", "550 5.1.1 spaced out", 0},
-    {"554-mx.example.net\n554 Your access to this mail system has been rejected", 554, "", "",
-     "", "554-mx.example.net Your access to this mail system has been rejected",
-     RB_REPLY_MULTILINE},
+    {"554-mx.example.net\n554 Your access to this mail system has been rejected", 554, "", "", "",
+     "554-mx.example.net Your access to this mail system has been rejected", RB_REPLY_MULTILINE},
     {"Status: 5.1.1 but 550", 550, "5.1.1", "", "", NULL, 0},
     {"550 Requested action not taken: mailbox unavailable", 550, "", "", "", NULL, 0},
-    {"a\x01\x02" "b\0c", 0, "", "", "", "a b c", RB_REPLY_BINARY},
+    {"a\x01\x02"
+     "b\0c",
+     0, "", "", "", "a b c", RB_REPLY_BINARY},
     {"250 2.0.0 OK 1700000000 x1si123 - gsmtp", 250, "2.0.0", "", "", NULL, 0},
     {"4.4.7 Delivery time expired", 0, "4.4.7", "", "", NULL, 0},
 };
