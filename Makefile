@@ -41,9 +41,11 @@ fuzz-run: fuzz
 bench: release
 	./bench/run.sh
 
-# Run the main job on the bundled sample data.
+# Run the main jobs on the bundled sample data: explain sample replies, decode sample bounces.
 sample: release
 	./build/rebound explain < tests/golden/sample-replies.txt
+	./build/rebound parse tests/golden/parse/rfc3464-postfix-1.eml tests/golden/parse/arf-1.eml
+	./build/rebound parse --format tsv tests/golden/parse
 
 lint: asan
 	./tools/checksrc.sh
