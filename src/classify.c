@@ -436,7 +436,9 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
      * Japanese carriers). Sisimai calls it filtered; suppressing would punish a valid
      * address. */
     if (reason == RB_REASON_USERUNKNOWN) {
-        if (strcmp(rp->command, "DATA") == 0) {
+        /* ... unless the status code itself says "bad destination mailbox" (X.1.1) */
+        int by_status = sm && sm->reason == RB_REASON_USERUNKNOWN;
+        if (strcmp(rp->command, "DATA") == 0 && !by_status) {
             reason = RB_REASON_FILTERED;
             cat = RB_CAT__COUNT;
             best = NULL;

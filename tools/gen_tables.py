@@ -254,10 +254,14 @@ def main():
 
     # hand-written generic rules
     import os
-    rules_path = f"{data}/rules.tsv"
-    if os.path.exists(rules_path):
+    import glob
+    # rules.tsv first, then further rule files (rules-*.tsv) in name order: ties between
+    # equal prios go to the earlier line, so the order of files matters
+    rule_files = [f for f in [f"{data}/rules.tsv"] if os.path.exists(f)]
+    rule_files += sorted(glob.glob(f"{data}/rules-*.tsv"))
+    for rules_path in rule_files:
         for n, r in read_tsv(rules_path):
-            where = f"rules.tsv:{n}"
+            where = f"{os.path.basename(rules_path)}:{n}"
             try:
                 prio = int(r["prio"])
             except ValueError:
