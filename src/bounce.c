@@ -504,7 +504,10 @@ static int emit(struct rb_parser *bp, struct prec *pr, const struct emit_ctx *ec
     if (!v->reply.status[0] && v->reason != RB_REASON_DELIVERED &&
         v->reason != RB_REASON_FEEDBACK && v->reason != RB_REASON_VACATION) {
         int code = pseudo_status(v->reason);
-        int cls = v->reply.replycode ? v->reply.replycode / 100 : pr->temporary ? 4 : 5;
+        /* class: the reply code's, else transient when the format or its wording says so */
+        int temp = pr->temporary || memmem_ci(diag, strlen(diag), " temporar", 9) ||
+                   memmem_ci(diag, strlen(diag), " persistent", 11);
+        int cls = v->reply.replycode ? v->reply.replycode / 100 : temp ? 4 : 5;
         if (code && (cls == 4 || cls == 5)) {
             char *s = v->reply.status;
             s[0] = (char)('0' + cls), s[1] = '.', s[2] = '0', s[3] = '.';

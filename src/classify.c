@@ -426,6 +426,18 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
         out->rule = "dialect-hint";
         out->provider_meaning = NULL;
     }
+    /* A report that gives up ("Action: failed") on a 4.4.1/4.4.2 (no answer, connection
+     * dropped) retried until its queue lifetime ran out: the delivery expired. */
+    if (in->action && strcmp(in->action, "failed") == 0 && rp->status_class == 4 &&
+        rp->status_subject == 4 && (rp->status_detail == 1 || rp->status_detail == 2) &&
+        prio < 70) {
+        reason = RB_REASON_EXPIRED;
+        cat = RB_CAT__COUNT;
+        prio = 70;
+        best = NULL;
+        out->rule = "failed-after-retries";
+        out->provider_meaning = NULL;
+    }
     if (in->action && strcmp(in->action, "delivered") == 0 && !prio) {
         reason = RB_REASON_DELIVERED;
         out->rule = "action-delivered";
