@@ -294,6 +294,10 @@ static void exim_finish(struct rb_parser *bp, long cur, int pipe)
         r->hint = RB_REASON_MAILERERROR; /* the local delivery program failed */
     else
         r->hint = phrase_hint(d, exim_phrases, NPHRASE(exim_phrases));
+    /* Exim gave up retrying (retry.c): the error it kept meeting was a temporary one, so
+     * a record with no code of its own gets a class-4 pseudo status (as Sisimai does) */
+    if (phrase_hint(d, exim_phrases, NPHRASE(exim_phrases)) == RB_REASON_EXPIRED)
+        r->temporary = 1;
     diag_reset(bp);
 }
 
@@ -420,6 +424,7 @@ static int exim_records(struct rb_parser *bp, struct slice hdr)
                 break;
             r->diag = doff;
             r->hint = h;
+            r->temporary = h == RB_REASON_EXPIRED;
         }
     }
     return RB_OK;
@@ -629,6 +634,83 @@ static void sm_finish(struct rb_parser *bp, long cur, struct slice subj)
     diag_reset(bp);
 }
 
+/* sm_field - the value of the RFC 3464 field name at the start of line t, if it is there. */
+static int sm_field(struct slice t, const char *name, struct slice *v)
+{
+    size_t n = strlen(name);
+    if (t.len <= n || !starts_ci(t, name) || t.p[n] != ':')
+        return 0;
+    *v = slice_trim(slice_make(t.p + n + 1, t.len - n - 1));
+    return 1;
+}
+
+/* sm_untyped - "rfc822; a@b" / "dns; host" / "SMTP; 550 ...": the value after "type;". */
+static struct slice sm_untyped(struct slice v)
+{
+    const char *semi = memchr(v.p, ';', v.len);
+    if (!semi)
+        return v;
+    return slice_trim(slice_make(semi + 1, (size_t)(v.p + v.len - semi - 1)));
+}
+
+/* sm_inline_dsn - a sendmail bounce whose MIME headers were lost (the multipart/report
+ * boundary lines are there, the Content-Type is not): the delivery-status fields stand in
+ * the text. One record per "Final-Recipient:" (its Action, Status, Remote-MTA and
+ * Diagnostic-Code); without a Diagnostic-Code the transcript's first error line (other)
+ * is the diagnostic. Returns the number of records added. */
+static size_t sm_inline_dsn(struct rb_parser *bp, struct slice other, struct slice subj)
+{
+    struct lines it;
+    struct slice l, v;
+    lines_init(&it, bp);
+    size_t first = bp->nrec;
+    long cur = -1;
+    while (lines_next(&it, &l)) {
+        struct slice t = slice_trim(l);
+        if (!t.len || t.len > UNIX_MAX_LINE)
+            continue;
+        if (sm_field(t, "Final-Recipient", &v)) {
+            struct slice a;
+            struct slice u = sm_untyped(v);
+            if (!first_addr(u, &a))
+                continue;
+            struct prec *r = rec_new(bp, a);
+            if (!r)
+                break;
+            cur = (long)(bp->nrec - 1);
+            continue;
+        }
+        if (cur < 0)
+            continue;
+        struct prec *r = &bp->recs[cur];
+        if (sm_field(t, "Action", &v) && !r->action)
+            r->action = arena_add(bp, v.p, v.len);
+        else if (sm_field(t, "Status", &v) && !r->status) {
+            size_t k = 0;
+            while (k < v.len && v.p[k] != ' ' && v.p[k] != '(' && v.p[k] != '\t')
+                k++;
+            r->status = arena_add(bp, v.p, k);
+        } else if (sm_field(t, "Remote-MTA", &v) && !r->rhost) {
+            v = sm_untyped(v);
+            r->rhost = arena_add(bp, v.p, v.len);
+        } else if (sm_field(t, "Diagnostic-Code", &v) && !r->diag) {
+            v = sm_untyped(v);
+            r->diag = arena_add(bp, v.p, v.len);
+        }
+    }
+    for (size_t i = first; i < bp->nrec; i++) {
+        struct prec *r = &bp->recs[i];
+        if (!r->diag && other.len)
+            r->diag = arena_add(bp, other.p, other.len);
+        const char *dg = arena_str(bp, r->diag);
+        r->hint = phrase_hint(slice_make(dg, strlen(dg)), sendmail_phrases,
+                              NPHRASE(sendmail_phrases));
+        if (!r->hint && has_ci(subj, "Cannot send message for"))
+            r->hint = RB_REASON_EXPIRED;
+    }
+    return bp->nrec - first;
+}
+
 static int sendmail_records(struct rb_parser *bp, struct slice hdr)
 {
     struct slice subj = {"", 0};
@@ -712,6 +794,8 @@ static int sendmail_records(struct rb_parser *bp, struct slice hdr)
     if (cur >= 0 && pend.len)
         diag_add(bp, pend);
     sm_finish(bp, cur, subj);
+    if (cur < 0 && started && sm_inline_dsn(bp, other, subj) > 0)
+        return RB_OK;
     if (cur < 0 && started && other.len) {
         /* "421 example.org (smtp)... Deferred: ..." alone: the original message's To */
         struct slice a, tov;
@@ -740,8 +824,172 @@ static int sendmail_records(struct rb_parser *bp, struct slice hdr)
     return RB_OK;
 }
 
-static const struct dialect d_sendmail = {
-    .name = "Sendmail", .detect = sendmail_detect, .records = sendmail_records};
+/* sm_status_line - "550 5.1.2 <a@b>... Host unknown": a reply code, a blank, an enhanced
+ * status code X.Y.Z with one-digit subject and detail, a blank (sendmail's usrerr() with a
+ * DSN code). Sets *st to the status code. */
+static int sm_status_line(struct slice t, struct slice *st)
+{
+    const char *c = t.p;
+    if (t.len < 11 || (c[0] != '4' && c[0] != '5') || !(c[1] >= '0' && c[1] <= '9') ||
+        !(c[2] >= '0' && c[2] <= '9') || (c[3] != ' ' && c[3] != '\t'))
+        return 0;
+    c += 4;
+    if ((c[0] != '4' && c[0] != '5') || c[1] != '.' || !(c[2] >= '0' && c[2] <= '9') ||
+        c[3] != '.' || !(c[4] >= '0' && c[4] <= '9') || (c[5] != ' ' && c[5] != '\t'))
+        return 0;
+    *st = slice_make(c, 5);
+    return 1;
+}
+
+/* sm_valid_status - is s exactly an enhanced status code "[45].d{1,3}.d{1,3}"? */
+static int sm_valid_status(const char *s)
+{
+    size_t n = strlen(s), k = 0;
+    if (n < 5 || (s[0] != '4' && s[0] != '5') || s[1] != '.')
+        return 0;
+    k = 2;
+    for (int part = 0; part < 2; part++) {
+        size_t d = 0;
+        while (k < n && s[k] >= '0' && s[k] <= '9')
+            k++, d++;
+        if (d == 0 || d > 3)
+            return 0;
+        if (part == 0 && (k >= n || s[k++] != '.'))
+            return 0;
+    }
+    return k == n;
+}
+
+/* sm_weak_diag - is a Diagnostic-Code value empty, blank, a bare "type;" or digits only
+ * ("X-Unix; 77": a local mailer's exit status)? */
+static int sm_weak_diag(const char *d)
+{
+    struct slice v = slice_trim(slice_make(d, strlen(d)));
+    const char *semi = memchr(v.p, ';', v.len);
+    if (semi)
+        v = slice_trim(slice_make(semi + 1, (size_t)(v.p + v.len - semi - 1)));
+    for (size_t k = 0; k < v.len; k++)
+        if (v.p[k] < '0' || v.p[k] > '9')
+            return 0;
+    return 1;
+}
+
+#define SM_MAX_REPLIES 16 /* distinct "<<< " reply lines kept from a transcript */
+
+/* sendmail_amend - V8 sendmail's RFC 3464 report with its transcript (savemail.c): a
+ * report whose Diagnostic-Code is missing, empty or a bare exit status ("X-Unix; 77") takes
+ * the transcript's own error line ("550 5.0.0 <a@b>... Insufficient permission",
+ * "<a@b>... Deferred: ..."), else the remote server's replies ("<<< 421"); a missing or malformed Status takes the code of the transcript's error line;
+ * a Final-Recipient without a local part ("@example.org") takes the address the diagnostic
+ * names. After "... while talking to host:" only the dialogue lines count (the lines that
+ * follow are sendmail's summary of that same dialogue). */
+static int sendmail_amend(struct rb_parser *bp, struct slice hdr)
+{
+    (void)hdr;
+    struct lines it;
+    struct slice l;
+    lines_init(&it, bp);
+    int started = 0, session = 0;
+    struct slice rep[SM_MAX_REPLIES];
+    size_t nrep = 0;
+    struct slice ast = {NULL, 0};
+    diag_reset(bp); /* the transcript's own error text ("another" diagnostic) */
+    while (lines_next(&it, &l)) {
+        if (!started) {
+            started = has_ci(l, SM_TRANSCRIPT);
+            continue;
+        }
+        if (!l.len || l.p[0] == ' ' || l.p[0] == '\t' || l.len > UNIX_MAX_LINE)
+            continue;
+        if (starts_ci(l, ">>> "))
+            continue;
+        if (starts_ci(l, "<<< ")) {
+            struct slice t = slice_trim(slice_make(l.p + 4, l.len - 4));
+            size_t k = 0;
+            while (k < nrep && !(rep[k].len == t.len && memcmp(rep[k].p, t.p, t.len) == 0))
+                k++;
+            if (k == nrep && nrep < SM_MAX_REPLIES && t.len)
+                rep[nrep++] = t;
+            continue;
+        }
+        if (session)
+            continue;
+        if (starts_ci(l, "... while talking to ") || starts_ci(l, "While talking to ")) {
+            session = 1;
+            continue;
+        }
+        struct slice a, st;
+        if (l.p[0] == '<' && sm_rcpt_line(l, &a)) {
+            const char *dots = memmem_ci(l.p, l.len, ">... ", 5);
+            if (dots) {
+                diag_reset(bp);
+                diag_add(bp, slice_make(dots + 5, (size_t)(l.p + l.len - dots - 5)));
+            }
+        } else if (sm_status_line(l, &st)) {
+            ast = st;
+            diag_add(bp, l);
+        } else if (starts_ci(l, "Message: ") || starts_ci(l, "Warning: ")) {
+            diag_add(bp, l);
+        }
+    }
+    if (!started)
+        return RB_OK;
+    /* copy the gathered texts out of bp->tmp before arena_add may be called */
+    struct slice other = diag_text(bp);
+    size_t other_off = other.len ? arena_add(bp, other.p, other.len) : 0;
+    size_t st_off = ast.len ? arena_add(bp, ast.p, ast.len) : 0;
+    size_t rep_off = 0;
+    if (nrep) {
+        diag_reset(bp);
+        for (size_t k = 0; k < nrep; k++)
+            diag_add(bp, rep[k]);
+        struct slice j = diag_text(bp);
+        rep_off = arena_add(bp, j.p, j.len);
+    }
+    diag_reset(bp);
+    for (size_t k = 0; k < bp->dsn.nrcpt; k++) {
+        const struct dsn_rcpt *d = &bp->dsn.rcpt[k];
+        struct slice a = dsn_value_addr(d->final_recipient);
+        if (!a.len || !memchr(a.p, '@', a.len))
+            a = dsn_value_addr(d->original_recipient);
+        if (!a.len)
+            a = dsn_value_addr(d->x_actual_recipient);
+        long i = a.len ? prec_find(bp, a) : -1;
+        if (i < 0)
+            continue;
+        struct prec *r = &bp->recs[i];
+        int weak = !d->diagnostic_code.len || sm_weak_diag(arena_str(bp, r->diag));
+        if (weak && (other_off || rep_off))
+            r->diag = other_off ? other_off : rep_off;
+        if (st_off && !sm_valid_status(arena_str(bp, r->status)))
+            r->status = st_off;
+        /* "Final-Recipient: RFC822; @example.org": the diagnostic names the address */
+        const char *ra = arena_str(bp, r->rcpt);
+        if (ra[0] == '@' || !strchr(ra, '@')) {
+            const char *dg = arena_str(bp, r->diag);
+            size_t dn = strlen(dg);
+            const char *lt = memchr(dg, '<', dn);
+            struct slice b;
+            if (lt) {
+                const char *gt = memchr(lt, '>', (size_t)(dg + dn - lt));
+                struct slice in = slice_make(lt, gt ? (size_t)(gt - lt + 1) : 0);
+                if (gt && first_addr(in, &b) && b.len && b.p[0] != '@') {
+                    /* b points into the arena: copy it through bp->tmp first */
+                    diag_reset(bp);
+                    if (buf_append(&bp->tmp, b.p, b.len) == RB_OK)
+                        r->rcpt = arena_add(bp, bp->tmp.p, bp->tmp.len);
+                    diag_reset(bp);
+                }
+            }
+        }
+    }
+    return RB_OK;
+}
+
+static const struct dialect d_sendmail = {.name = "Sendmail",
+                                          .detect = sendmail_detect,
+                                          .records = sendmail_records,
+                                          .amend = sendmail_amend};
 
 /* ---- DragonFly Mail Agent (dma) ------------------------------------------------------- */
 
@@ -879,8 +1127,54 @@ static int opensmtpd_records(struct rb_parser *bp, struct slice hdr)
     return RB_OK;
 }
 
-static const struct dialect d_opensmtpd = {
-    .name = "OpenSMTPD", .detect = opensmtpd_detect, .records = opensmtpd_records};
+/* opensmtpd_amend - OpenSMTPD's RFC 3464 report (bounce.c) has no Diagnostic-Code: the
+ * error is the notice's "rcpt: error" line, which replaces the paragraph the generic
+ * lookup found (it lists every recipient). Its Status is a placeholder X.0.0 unless the
+ * remote server gave a code: a failed record with a generic code and an error line that
+ * carries none keeps only the class, so the pseudo status says what the line says. */
+static int opensmtpd_amend(struct rb_parser *bp, struct slice hdr)
+{
+    size_t first = bp->nrec;
+    int rc = opensmtpd_records(bp, hdr); /* the text's records, appended for now */
+    size_t ntext = bp->nrec - first;
+    bp->nrec = first;
+    if (rc != RB_OK || !ntext)
+        return rc;
+    for (size_t k = 0; k < bp->dsn.nrcpt; k++) {
+        const struct dsn_rcpt *d = &bp->dsn.rcpt[k];
+        if (d->diagnostic_code.len)
+            continue;
+        struct slice a = dsn_value_addr(d->final_recipient);
+        long i = a.len ? prec_find(bp, a) : -1;
+        if (i < 0)
+            continue;
+        struct prec *r = &bp->recs[i];
+        const char *ra = arena_str(bp, r->rcpt);
+        for (size_t j = first; j < first + ntext; j++) {
+            const struct prec *t = &bp->recs[j]; /* still intact past bp->nrec */
+            if (strcmp(arena_str(bp, t->rcpt), ra) != 0 &&
+                !slice_eq_ci(slice_make(ra, strlen(ra)), arena_str(bp, t->rcpt)))
+                continue;
+            r->diag = t->diag;
+            if (!r->hint)
+                r->hint = t->hint;
+            const char *st = arena_str(bp, r->status);
+            const char *dg = arena_str(bp, r->diag);
+            int generic = strlen(st) == 5 && st[1] == '.' && st[2] == '0' && st[3] == '.' &&
+                          st[4] == '0';
+            int text_code = dg[0] >= '2' && dg[0] <= '5' && dg[1] >= '0' && dg[1] <= '9';
+            if (generic && !text_code && st[0] == '5')
+                r->status = 0;
+            break;
+        }
+    }
+    return RB_OK;
+}
+
+static const struct dialect d_opensmtpd = {.name = "OpenSMTPD",
+                                           .detect = opensmtpd_detect,
+                                           .records = opensmtpd_records,
+                                           .amend = opensmtpd_amend};
 
 /* ---- m-FILTER (Digital Arts) ---------------------------------------------------------- */
 
