@@ -17,6 +17,13 @@
  *                    "[Status: Error, Address: <addr>, ResponseCode 421, ...]" (X-ZohoMail)
  *     Verizon        vtext.com / vzwpix.com gateway notices ("Error message below:")
  *     EinsUndEins    1&1 kundenserver notices ("For the following reason:")
+ *     GMX            GMX / mail.com notices ('"addr":', "SMTP error ... after RCPT command:",
+ *                    "host:"), chosen by X-GMX-Antispam
+ *     ARF (JMRP)     Microsoft JMRP / SES complaint relays without a feedback-report part
+ *                    (recipient in the attached message's X-HmXmrOriginalRecipient)
+ *     ARF (Apple)    Apple Mail unsubscribe requests (X-Apple-Unsubscribe: true): opt-out
+ *     RFC3834        iCloud vacation replies (X-Apple-Action: VACATION)
+ *     SendGrid       amend hook only: "Action: expired" in SendGrid's reports means expired
  *   When the MIME reader found no text part (a multipart without boundary lines, a nested
  *   Content-Type broken across lines) the raw top-level body is read instead.
  *   Facts about each format come from the providers' own notices as documented by Sisimai
@@ -870,8 +877,231 @@ static int einsundeins_records(struct rb_parser *bp, struct slice hdr)
 static const struct dialect einsundeins = {
     .name = "EinsUndEins", .detect = einsundeins_detect, .records = einsundeins_records};
 
+/* ---- GMX / mail.com --------------------------------------------------------------------- */
+
+/* GMX and mail.com (X-GMX-Antispam on every notice): an Exim-like notice
+ *   This message was created automatically by mail delivery software.
+ *   ... The following address failed:
+ *   "kijitora@example.jp":                     (or <kijitora@example.jp>)
+ *   SMTP error from remote server after RCPT command:
+ *   host: mx.example.jp
+ *   5.2.2 <kijitora@example.jp>... Mailbox Full
+ * or "Reason:" then the reason ("delivery retry timeout exceeded"), up to
+ * "--- The header of the original message is following. ---". */
+static int gmx_detect(const struct rb_parser *bp, struct slice hdr)
+{
+    (void)bp;
+    struct slice v;
+    return mime_hdr_find(hdr, "X-GMX-Antispam", &v) && hdr_has(hdr, "From", "MAILER-DAEMON");
+}
+
+/* gmx_rcpt_line - the address when line t is only "addr": or <addr> (or addr:), else empty. */
+static struct slice gmx_rcpt_line(struct slice t)
+{
+    struct slice a = first_addr(t.p, t.len);
+    if (!a.len)
+        return a;
+    size_t lead = (size_t)(a.p - t.p), trail = t.len - lead - a.len;
+    if (lead > 1 || trail > 2 || (lead == 1 && t.p[0] != '"' && t.p[0] != '<'))
+        a.len = 0;
+    for (size_t k = lead + a.len; k < t.len && a.len; k++)
+        if (t.p[k] != '"' && t.p[k] != '>' && t.p[k] != ':')
+            a.len = 0;
+    return a;
+}
+
+static void gmx_finish(struct rb_parser *bp, struct prec *r)
+{
+    if (!r)
+        return;
+    r->diag = arena_add(bp, bp->tmp.p, bp->tmp.len);
+    if (has(bp->tmp.p, bp->tmp.len, "delivery retry timeout exceeded"))
+        r->hint = RB_REASON_EXPIRED;
+}
+
+static int gmx_records(struct rb_parser *bp, struct slice hdr)
+{
+    (void)hdr;
+    struct slice nt = notice_text(bp, 0);
+    size_t pos = 0;
+    struct slice line;
+    int started = 0, rc = RB_OK;
+    struct prec *r = NULL;
+    buf_reset(&bp->tmp);
+    while (next_line(nt.p, nt.len, &pos, &line)) {
+        struct slice t = slice_trim(line);
+        if (!started) {
+            started = starts_with(t, "This message was created automatically by mail delivery");
+            continue;
+        }
+        if (starts_with(t, "--- The header of the original message"))
+            break;
+        struct slice a = gmx_rcpt_line(t);
+        if (a.len) {
+            gmx_finish(bp, r);
+            buf_reset(&bp->tmp);
+            if (!(r = rec_new(bp, a, &rc)))
+                return rc;
+            continue;
+        }
+        if (!r || !t.len || starts_with(t, "Reason:"))
+            continue;
+        if (starts_with(t, "SMTP error from remote server")) {
+            /* "... after RCPT command:": the command answered */
+            const char *c = memmem_ci(t.p, t.len, " after ", 7);
+            if (c) {
+                struct slice w = slice_make(c + 7, t.len - (size_t)(c + 7 - t.p));
+                size_t k = 0;
+                while (k < w.len && w.p[k] >= 'A' && w.p[k] <= 'Z')
+                    k++;
+                if (k >= 4 && k <= 8)
+                    r->command = arena_add(bp, w.p, k);
+            }
+            continue;
+        }
+        if (starts_with(t, "host:")) {
+            struct slice h = slice_trim(slice_make(t.p + 5, t.len - 5));
+            r->rhost = arena_add(bp, h.p, h.len);
+            continue;
+        }
+        diag_put(bp, t);
+    }
+    gmx_finish(bp, r);
+    return rc;
+}
+
+static const struct dialect gmx = {.name = "GMX", .detect = gmx_detect, .records = gmx_records};
+
+/* ---- feedback without a feedback-report part -------------------------------------------- */
+
+/* Microsoft's Junk Mail Reporting Program (From: staff@hotmail.com) and Amazon SES's
+ * complaint relay (complaints@email-abuse.amazonses.com) send a multipart/mixed
+ * "complaint about message from <ip>" whose only evidence is the attached message; the
+ * complaining recipient is its X-HmXmrOriginalRecipient field (else its To:). Sisimai
+ * reads these as ARF with Feedback-Type "abuse". */
+static int jmrp_detect(const struct rb_parser *bp, struct slice hdr)
+{
+    (void)bp;
+    return (hdr_has(hdr, "From", "staff@hotmail.com") ||
+            hdr_has(hdr, "From", "complaints@email-abuse.amazonses.com")) &&
+           hdr_has(hdr, "Subject", "complaint about message from ");
+}
+
+static int jmrp_records(struct rb_parser *bp, struct slice hdr)
+{
+    (void)hdr;
+    const struct mime_msg *m = &bp->mm;
+    struct slice a = {NULL, 0};
+    for (size_t i = 1; i < m->nparts && !a.len; i++) {
+        if (m->parts[i].kind != MIME_K_MESSAGE && m->parts[i].kind != MIME_K_RFC822_HDRS)
+            continue;
+        struct slice oh = mime_part_inner_hdr(m, &m->parts[i]), v;
+        if (mime_hdr_find(oh, "X-HmXmrOriginalRecipient", &v) || mime_hdr_find(oh, "To", &v))
+            a = first_addr(v.p, v.len);
+    }
+    if (!a.len)
+        return RB_OK;
+    int rc = RB_OK;
+    struct prec *r = rec_new(bp, a, &rc);
+    if (!r)
+        return rc;
+    r->hint = RB_REASON_FEEDBACK;
+    if (!bp->feedbacktype)
+        bp->feedbacktype = arena_add(bp, "abuse", 5);
+    return rc;
+}
+
+static const struct dialect jmrp = {.name = "ARF", .detect = jmrp_detect, .records = jmrp_records};
+
+/* Apple Mail's unsubscribe request (X-Apple-Unsubscribe: true, Subject "unsubscribe",
+ * Auto-Submitted: auto-replied): the recipient asks, by mail, to be removed from a list
+ * (the mailto: of List-Unsubscribe). It is feedback from that person (the From), an
+ * opt-out, not an out-of-office reply. */
+static int apple_optout_detect(const struct rb_parser *bp, struct slice hdr)
+{
+    return bp->bounce_from && hdr_starts(hdr, "X-Apple-Unsubscribe", "true");
+}
+
+static int apple_optout_records(struct rb_parser *bp, struct slice hdr)
+{
+    (void)hdr;
+    size_t before = bp->dropped;
+    struct prec *r = prec_add(bp);
+    if (!r)
+        return bp->dropped == before ? RB_ENOMEM : RB_OK;
+    r->rcpt = bp->bounce_from;
+    r->hint = RB_REASON_FEEDBACK;
+    if (!bp->feedbacktype)
+        bp->feedbacktype = arena_add(bp, "opt-out", 7);
+    return RB_OK;
+}
+
+static const struct dialect apple_optout = {
+    .name = "ARF", .detect = apple_optout_detect, .records = apple_optout_records};
+
+/* iCloud's vacation responder marks its replies X-Apple-Action: VACATION (with
+ * X-Apple-Criteria kind=VACATION) and no Auto-Submitted field: an RFC 3834-style
+ * auto-reply from the person in From. */
+static int apple_vacation_detect(const struct rb_parser *bp, struct slice hdr)
+{
+    return bp->bounce_from && hdr_starts(hdr, "X-Apple-Action", "VACATION");
+}
+
+static int apple_vacation_records(struct rb_parser *bp, struct slice hdr)
+{
+    (void)hdr;
+    size_t before = bp->dropped;
+    struct prec *r = prec_add(bp);
+    if (!r)
+        return bp->dropped == before ? RB_ENOMEM : RB_OK;
+    r->rcpt = bp->bounce_from;
+    r->hint = RB_REASON_VACATION;
+    return RB_OK;
+}
+
+static const struct dialect apple_vacation = {
+    .name = "RFC3834", .detect = apple_vacation_detect, .records = apple_vacation_records};
+
+/* ---- SendGrid ----------------------------------------------------------------------------- */
+
+/* SendGrid's own bounces (Return-Path: <apps@sendgrid.net>) are RFC 3464 reports whose
+ * Action is "expired" when SendGrid's queue gave up on a recipient (the Diagnostic-Code is
+ * then only the last attempt's error, e.g. "Connection timed out"): such a recipient
+ * expired. The amend hook says so; the report itself is read by the RFC 3464 reader. */
+static int sendgrid_detect(const struct rb_parser *bp, struct slice hdr)
+{
+    (void)bp;
+    return hdr_has(hdr, "Return-Path", "<apps@sendgrid.net>");
+}
+
+static int sendgrid_records(struct rb_parser *bp, struct slice hdr)
+{
+    (void)bp;
+    (void)hdr;
+    return RB_OK; /* no plain-text format of its own */
+}
+
+static int sendgrid_amend(struct rb_parser *bp, struct slice hdr)
+{
+    (void)hdr;
+    for (size_t i = 0; i < bp->nrec; i++) {
+        const char *a = arena_str(bp, bp->recs[i].action);
+        if (!bp->recs[i].hint && strlen(a) == 7 && memmem_ci(a, 7, "expired", 7))
+            bp->recs[i].hint = RB_REASON_EXPIRED;
+    }
+    if (bp->nrec)
+        bp->agent = arena_add(bp, "SendGrid", 8);
+    return RB_OK;
+}
+
+static const struct dialect sendgrid = {.name = "SendGrid",
+                                        .detect = sendgrid_detect,
+                                        .records = sendgrid_records,
+                                        .amend = sendgrid_amend};
+
 /* ---- the family table ------------------------------------------------------------------ */
 
 const struct dialect *const dialects_provider[] = {
-    &googlegroups, &gmail, &workmail, &sesjson, &ses, &zoho, &verizon, &einsundeins, NULL,
+    &googlegroups, &gmail, &workmail,     &sesjson,        &ses,      &zoho, &verizon, &einsundeins,
+    &gmx,          &jmrp,  &apple_optout, &apple_vacation, &sendgrid, NULL,
 };

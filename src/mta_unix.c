@@ -703,8 +703,8 @@ static size_t sm_inline_dsn(struct rb_parser *bp, struct slice other, struct sli
         if (!r->diag && other.len)
             r->diag = arena_add(bp, other.p, other.len);
         const char *dg = arena_str(bp, r->diag);
-        r->hint = phrase_hint(slice_make(dg, strlen(dg)), sendmail_phrases,
-                              NPHRASE(sendmail_phrases));
+        r->hint =
+            phrase_hint(slice_make(dg, strlen(dg)), sendmail_phrases, NPHRASE(sendmail_phrases));
         if (!r->hint && has_ci(subj, "Cannot send message for"))
             r->hint = RB_REASON_EXPIRED;
     }
@@ -879,10 +879,10 @@ static int sm_weak_diag(const char *d)
 /* sendmail_amend - V8 sendmail's RFC 3464 report with its transcript (savemail.c): a
  * report whose Diagnostic-Code is missing, empty or a bare exit status ("X-Unix; 77") takes
  * the transcript's own error line ("550 5.0.0 <a@b>... Insufficient permission",
- * "<a@b>... Deferred: ..."), else the remote server's replies ("<<< 421"); a missing or malformed Status takes the code of the transcript's error line;
- * a Final-Recipient without a local part ("@example.org") takes the address the diagnostic
- * names. After "... while talking to host:" only the dialogue lines count (the lines that
- * follow are sendmail's summary of that same dialogue). */
+ * "<a@b>... Deferred: ..."), else the remote server's replies ("<<< 421"); a missing or malformed
+ * Status takes the code of the transcript's error line; a Final-Recipient without a local part
+ * ("@example.org") takes the address the diagnostic names. After "... while talking to host:" only
+ * the dialogue lines count (the lines that follow are sendmail's summary of that same dialogue). */
 static int sendmail_amend(struct rb_parser *bp, struct slice hdr)
 {
     (void)hdr;
@@ -1160,8 +1160,8 @@ static int opensmtpd_amend(struct rb_parser *bp, struct slice hdr)
                 r->hint = t->hint;
             const char *st = arena_str(bp, r->status);
             const char *dg = arena_str(bp, r->diag);
-            int generic = strlen(st) == 5 && st[1] == '.' && st[2] == '0' && st[3] == '.' &&
-                          st[4] == '0';
+            int generic =
+                strlen(st) == 5 && st[1] == '.' && st[2] == '0' && st[3] == '.' && st[4] == '0';
             int text_code = dg[0] >= '2' && dg[0] <= '5' && dg[1] >= '0' && dg[1] <= '9';
             if (generic && !text_code && st[0] == '5')
                 r->status = 0;

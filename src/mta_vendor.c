@@ -8,7 +8,9 @@
  *   reads the plain-text notice the product really writes:
  *     Exchange 2003    "did not reach the following recipient(s):", "addr on <date>",
  *                      "MSEXCH:IMS:... (000C05A6)" diagnostic codes
- *     Domino           "was not delivered to:" / "because:" (Subject "DELIVERY FAILURE:")
+ *     Domino           "was not delivered to:" / "because:" (Subject "DELIVERY FAILURE:");
+ *                      amend hook: an ISO-2022-JP Diagnostic-Code in its RFC 3464 report
+ *                      is decoded to UTF-8 and gets the Domino phrase hints
  *     Lotus Notes      "------- Failure Reasons --------" (Subject "Undeliverable message")
  *     IMail Server     "Unknown user: addr" (X-Mailer "<SMTP32 v...>")
  *     MessagingServer  "Recipient address:", "Reason:", "Diagnostic code:" (Sun/Oracle/PMDF)
@@ -353,8 +355,40 @@ static int domino_records(struct rb_parser *bp, struct slice hdr)
     return rc;
 }
 
+/* domino_amend - Domino writes its Diagnostic-Code in the server's native charset, e.g.
+ * ISO-2022-JP in a Japanese installation ("X-Notes; <ESC>$B...<ESC>(B"), which is not valid
+ * in a delivery-status field; such a code is decoded to UTF-8 (ISO-2022's escape
+ * sequences name the charset), and every report diagnostic gets the Domino phrase hint. */
+static int domino_amend(struct rb_parser *bp, struct slice hdr)
+{
+    (void)hdr;
+    for (size_t i = 0; i < bp->nrec; i++) {
+        struct prec *r = &bp->recs[i];
+        const char *d = arena_str(bp, r->diag);
+        size_t n = strlen(d);
+        buf_reset(&bp->tmp);
+        if (memchr(d, 0x1b, n) && (memmem_ci(d, n, "\x1b$B", 3) || memmem_ci(d, n, "\x1b$@", 3))) {
+            uint32_t defects = 0;
+            int rc = mime_charset_to_utf8(&bp->cv, "ISO-2022-JP", 11, d, n, &bp->tmp, &defects);
+            if (rc == RB_ENOMEM)
+                return rc;
+            if (rc != RB_OK)
+                continue;
+            r->diag = arena_add(bp, bp->tmp.p, bp->tmp.len);
+            d = bp->tmp.p ? bp->tmp.p : "";
+            n = bp->tmp.len;
+        }
+        for (const struct phrase *ph = domino_phrases; ph->text && !r->hint; ph++)
+            if (has(d, n, ph->text))
+                r->hint = ph->reason;
+    }
+    if (bp->nrec)
+        bp->agent = arena_add(bp, "Domino", 6);
+    return RB_OK;
+}
+
 static const struct dialect domino = {
-    .name = "Domino", .detect = domino_detect, .records = domino_records};
+    .name = "Domino", .detect = domino_detect, .records = domino_records, .amend = domino_amend};
 
 /* ---- Lotus Notes ---------------------------------------------------------------------- */
 
