@@ -88,6 +88,10 @@ size_t text_original_start(const char *p, size_t len)
                                        l[s] == '[' || l[s] == '<')) ||
                             (t > s && l[t - 1] == ':') || memmem_ci(l, n, "follow", 6) ||
                             memmem_ci(l, n, "below", 5) || memmem_ci(l, n, "attached", 8);
+            /* Postfix's notice says "delete your own text from the attached returned
+             * message": an instruction, not the marker */
+            if (candidate && memmem_ci(l, n, "your own text", 13))
+                candidate = 0;
             if (candidate)
                 for (size_t k = 0; k < sizeof what / sizeof what[0]; k++)
                     if (memmem_ci(l, n, what[k], strlen(what[k])))

@@ -139,29 +139,33 @@ int dsn_parse(struct dsn_report *r, const char *p, size_t len)
         struct mime_hdr_iter it;
         struct slice name, v;
         struct dsn_rcpt *d = NULL;
-        int in_rcpt = 0;
+        /* A block that names a recipient anywhere is a per-recipient block, even when its
+         * Status or Diagnostic-Code come before Final-Recipient (some providers write them
+         * in that order); the first block without one is the per-message group. */
+        int has_rcpt = 0;
+        mime_hdr_iter_init(&it, blk);
+        while (!has_rcpt && mime_hdr_next(&it, &name, &v))
+            has_rcpt = is_rcpt_field(name);
         mime_hdr_iter_init(&it, blk);
         while (mime_hdr_next(&it, &name, &v)) {
-            if (is_rcpt_field(name)) {
-                /* a new recipient starts when its address field repeats within a block
-                 * (reports that forget the blank line between recipients) */
-                int repeat =
-                    d && ((slice_eq_ci(name, "Final-Recipient") && d->final_recipient.len) ||
+            if (!has_rcpt) {
+                set_msg_field(r, name, v);
+                continue;
+            }
+            /* a new recipient starts when its address field repeats within a block
+             * (reports that forget the blank line between recipients) */
+            int repeat = d && is_rcpt_field(name) &&
+                         ((slice_eq_ci(name, "Final-Recipient") && d->final_recipient.len) ||
                           (slice_eq_ci(name, "Original-Recipient") && d->original_recipient.len &&
                            d->final_recipient.len));
-                if (!in_rcpt || repeat) {
-                    int rc = add_rcpt(r, &d);
-                    if (rc != RB_OK)
-                        return rc;
-                    in_rcpt = 1;
-                }
+            if (!d || repeat) {
+                int rc = add_rcpt(r, &d);
+                if (rc != RB_OK)
+                    return rc;
+                if (!d)
+                    break; /* DSN_MAX_RCPT reached: counted in dropped */
             }
-            if (in_rcpt) {
-                if (d)
-                    set_rcpt_field(d, name, v);
-            } else {
-                set_msg_field(r, name, v);
-            }
+            set_rcpt_field(d, name, v);
         }
     }
     return RB_OK;
