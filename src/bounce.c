@@ -500,6 +500,12 @@ static int emit(struct rb_parser *bp, struct prec *pr, const struct emit_ctx *ec
     if (rc != RB_OK)
         return rc;
     rb_verdict *v = &rec.verdict;
+    /* a failure with a diagnostic that no rule explains is "onhold" (known to have failed,
+     * cause not determined), as Sisimai reports it; "undefined" is kept for no text at all */
+    if (v->reason == RB_REASON_UNDEFINED && v->reply.text_len > 0) {
+        v->reason = RB_REASON_ONHOLD;
+        v->rule = "onhold-unexplained";
+    }
     /* a failure with no code at all gets Sisimai's pseudo status, so results compare */
     if (!v->reply.status[0] && v->reason != RB_REASON_DELIVERED &&
         v->reason != RB_REASON_FEEDBACK && v->reason != RB_REASON_VACATION) {

@@ -226,7 +226,9 @@ void reply_find_codes(const char *p, size_t len, rb_reply *out)
         }
     }
     if (pair) {
-        out->replycode = start_basic ? start_basic : pair_basic;
+        /* a failing code at the start wins (Exim "503-All RCPT commands were rejected ...
+         * 503-550 5.1.1"); a 2xx/3xx banner at the start ("220-mx ...") does not */
+        out->replycode = start_basic >= 400 ? start_basic : pair_basic;
         set_status(out, pcls, psubj, pdet);
     } else {
         out->replycode = start_basic ? start_basic : first_basic;
