@@ -284,7 +284,8 @@ void reply_find_command(const char *p, size_t len, char *out)
 {
     rb_reply r;
     r.command[0] = '\0';
-    find_command(p, len, &r);
+    if (p && len)
+        find_command(p, len, &r);
     memcpy(out, r.command, sizeof r.command);
 }
 
