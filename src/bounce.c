@@ -664,7 +664,7 @@ int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb
     bp->notice_end = text_original_start(bp->notice.p, bp->notice.len);
 
     /* the original message's headers */
-    struct slice orig_hdr = {NULL, 0};
+    struct slice orig_hdr = {"", 0};
     if (orig >= 0)
         orig_hdr = mime_part_inner_hdr(m, &m->parts[orig]);
     if (!orig_hdr.len && bp->notice_end < bp->notice.len)

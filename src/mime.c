@@ -620,7 +620,7 @@ struct slice mime_part_inner_hdr(const struct mime_msg *m, const struct mime_par
 void mime_hdr_iter_init(struct mime_hdr_iter *it, struct slice hdr)
 {
     it->p = hdr.p;
-    it->end = hdr.p + hdr.len;
+    it->end = hdr.p ? hdr.p + hdr.len : NULL; /* an empty slice may carry no pointer */
 }
 
 bool mime_hdr_next(struct mime_hdr_iter *it, struct slice *name, struct slice *value)
