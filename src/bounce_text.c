@@ -30,23 +30,6 @@
 #define TEXT_MAX_DIAG 4096
 #define TEXT_MAX_INDEX (4u * BOUNCE_MAX_RCPT) /* notice addresses indexed per message */
 
-/* slice_eq_ci_n - a equals (p, n), ASCII case-insensitively. */
-static int slice_eq_ci_n(struct slice a, const char *p, size_t n)
-{
-    if (a.len != n)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char x = (unsigned char)a.p[i], y = (unsigned char)p[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (unsigned char)(x + 32);
-        if (y >= 'A' && y <= 'Z')
-            y = (unsigned char)(y + 32);
-        if (x != y)
-            return 0;
-    }
-    return 1;
-}
-
 static int is_blank_line(const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -193,7 +176,7 @@ static struct slice paragraph(const char *p, size_t end, size_t ls, size_t le, s
             size_t pos = k;
             struct slice a;
             if (addr_find(p, ne, &pos, &a) && a.p == p + k + 1) {
-                int same = a.len == ae - as && slice_eq_ci_n(a, p + as, ae - as);
+                int same = a.len == ae - as && mem_eq_ci(a.p, p + as, a.len);
                 if (!same || k == i)
                     break;
             }
@@ -281,7 +264,7 @@ struct slice text_diag_for(struct rb_parser *bp, struct slice addr)
     }
     for (size_t k = lo; k < bp->naddr && bp->addrs[k].hash == h; k++) {
         const struct addr_ref *r = &bp->addrs[k];
-        if (!slice_eq_ci_n(addr, p + r->off, r->len))
+        if (!(addr.len == r->len && mem_eq_ci(addr.p, p + r->off, r->len)))
             continue;
         size_t as = r->off, ae = as + r->len;
         size_t ls = as;

@@ -49,4 +49,23 @@ int dialect_records(struct rb_parser *bp, struct slice hdr);
  * an RFC 3464 report; returns RB_OK or RB_ENOMEM. */
 int dialect_amend(struct rb_parser *bp, struct slice hdr);
 
+/* ---- helpers shared by the dialect modules (dialect.c) -------------------------------- */
+
+/* dl_has - case-insensitive substring test; false for a NULL p. */
+int dl_has(const char *p, size_t n, const char *needle);
+/* dl_hdr_has - header name of hdr exists and contains needle (case-insensitive). */
+int dl_hdr_has(struct slice hdr, const char *name, const char *needle);
+/* dl_hdr_starts - header name of hdr starts (after blanks) with lit. */
+int dl_hdr_starts(struct slice hdr, const char *name, const char *lit);
+/* dl_notice_text - the human-readable notice (up to the returned message unless whole), or
+ * the raw top-level body when no text part was decoded; borrowed from bp or the input. */
+struct slice dl_notice_text(const struct rb_parser *bp, int whole);
+/* dl_next_line - the line at *pos in (p, n) without its line end; advances *pos. */
+int dl_next_line(const char *p, size_t n, size_t *pos, struct slice *line);
+/* dl_starts_with - line starts with lit (case-insensitive). */
+int dl_starts_with(struct slice line, const char *lit);
+/* dl_rec_new - a pending record for address a; NULL at the record limit (flagged) or with
+ * *rc = RB_ENOMEM when out of memory. */
+struct prec *dl_rec_new(struct rb_parser *bp, struct slice a, int *rc);
+
 #endif /* RB_DIALECT_H */

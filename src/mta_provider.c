@@ -49,71 +49,6 @@
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
-/* hdr_has - does the first field called name of hdr contain needle (ASCII, any case)? */
-static int hdr_has(struct slice hdr, const char *name, const char *needle)
-{
-    struct slice v;
-    return mime_hdr_find(hdr, name, &v) && memmem_ci(v.p, v.len, needle, strlen(needle));
-}
-
-/* hdr_starts - does the first field called name of hdr start with lit (after blanks)? */
-static int hdr_starts(struct slice hdr, const char *name, const char *lit)
-{
-    struct slice v;
-    if (!mime_hdr_find(hdr, name, &v))
-        return 0;
-    v = slice_trim(v);
-    size_t n = strlen(lit);
-    return v.len >= n && memmem_ci(v.p, n, lit, n) == v.p;
-}
-
-/* notice_text - the notice (up to bp->notice_end, or all of it when whole); when the MIME
- * reader found no text part (a multipart whose boundary lines are missing or whose nested
- * Content-Type is malformed), the raw body of the top-level part, undecoded. */
-static struct slice notice_text(const struct rb_parser *bp, int whole)
-{
-    if (bp->notice.p && bp->notice_end)
-        return slice_make(bp->notice.p, whole ? bp->notice.len : bp->notice_end);
-    if (bp->mm.nparts == 0 || !bp->mm.parts[0].body.p)
-        return slice_make(bp->notice.p, 0);
-    struct slice b = bp->mm.parts[0].body;
-    if (!whole)
-        b.len = text_original_start(b.p, b.len);
-    return b;
-}
-
-/* has - does (p, n) contain needle (ASCII, any case)? */
-static int has(const char *p, size_t n, const char *needle)
-{
-    return p && memmem_ci(p, n, needle, strlen(needle)) != NULL;
-}
-
-/* next_line - the line at *pos of (p, n) without its end (LF, CRLF or CR); moves *pos past
- * it. Returns 0 at the end. */
-static int next_line(const char *p, size_t n, size_t *pos, struct slice *line)
-{
-    size_t i = *pos;
-    if (i >= n)
-        return 0;
-    size_t e = i;
-    while (e < n && p[e] != '\n' && p[e] != '\r')
-        e++;
-    *line = slice_make(p + i, e - i);
-    if (e < n && p[e] == '\r')
-        e++;
-    if (e < n && p[e] == '\n')
-        e++; /* LF or the LF of CRLF (a CR before it was just consumed, never a line) */
-    *pos = e;
-    return 1;
-}
-
-/* starts_with - does line begin with lit (ASCII, any case)? */
-static int starts_with(struct slice line, const char *lit)
-{
-    size_t n = strlen(lit);
-    return line.len >= n && memmem_ci(line.p, n, lit, n) == line.p;
-}
-
 /* diag_put - append line to the diagnostic being built in bp->tmp, one space between
  * lines, up to PROV_MAX_DIAG bytes. */
 static void diag_put(struct rb_parser *bp, struct slice line)
@@ -127,21 +62,6 @@ static void diag_put(struct rb_parser *bp, struct slice line)
         return;
     if (buf_append(&bp->tmp, line.p, line.len) != RB_OK)
         bp->defects |= RB_DEFECT_LIMIT;
-}
-
-/* rec_new - append a record for address a (trimmed of <>); NULL when the record limit is
- * reached (then *rc stays RB_OK) or memory ran out (*rc = RB_ENOMEM). */
-static struct prec *rec_new(struct rb_parser *bp, struct slice a, int *rc)
-{
-    size_t before = bp->dropped;
-    struct prec *r = prec_add(bp);
-    if (!r) {
-        if (bp->dropped == before)
-            *rc = RB_ENOMEM;
-        return NULL;
-    }
-    r->rcpt = arena_add(bp, a.p, a.len);
-    return r;
 }
 
 /* first_addr - the first email address in (p, n), or an empty slice. */
@@ -185,8 +105,8 @@ static int ggroups_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
     struct slice v;
-    return hdr_has(hdr, "From", "mailer-daemon@googlemail.com") &&
-           hdr_has(hdr, "Subject", "Delivery Status Notification") &&
+    return dl_hdr_has(hdr, "From", "mailer-daemon@googlemail.com") &&
+           dl_hdr_has(hdr, "Subject", "Delivery Status Notification") &&
            mime_hdr_find(hdr, "X-Failed-Recipients", &v) &&
            mime_hdr_find(hdr, "X-Google-Smtp-Source", &v);
 }
@@ -202,7 +122,7 @@ static int ggroups_records(struct rb_parser *bp, struct slice hdr)
     buf_reset(&bp->tmp);
     size_t pos = 0, bullets = 0;
     struct slice line;
-    while (p && next_line(p, n, &pos, &line)) {
+    while (p && dl_next_line(p, n, &pos, &line)) {
         struct slice t = slice_trim(line);
         if (t.len && t.p[0] == '*')
             bullets++;
@@ -215,7 +135,7 @@ static int ggroups_records(struct rb_parser *bp, struct slice hdr)
     for (size_t k = 0; k < PROV_MAX_LIST && addr_find(v.p, v.len, &apos, &a); k++) {
         if (prec_find(bp, a) >= 0)
             continue;
-        struct prec *r = rec_new(bp, a, &rc);
+        struct prec *r = dl_rec_new(bp, a, &rc);
         if (!r)
             break;
         r->diag = diag;
@@ -260,8 +180,8 @@ static const struct {
 static int gmail_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
-    return hdr_has(hdr, "From", "mailer-daemon@googlemail.com") &&
-           hdr_has(hdr, "Subject", "Delivery Status Notification");
+    return dl_hdr_has(hdr, "From", "mailer-daemon@googlemail.com") &&
+           dl_hdr_has(hdr, "Subject", "Delivery Status Notification");
 }
 
 /* gmail_finish - hint, command and remote host of record r from its diagnostic. A precise
@@ -289,10 +209,10 @@ static void gmail_finish(struct rb_parser *bp, struct prec *r)
             }
     }
     /* "Technical details of temporary failure:" */
-    if (has(d, n, "temporary failure"))
+    if (dl_has(d, n, "temporary failure"))
         r->temporary = 1;
     for (size_t i = 0; !r->hint && i < sizeof gmail_phrases / sizeof gmail_phrases[0]; i++)
-        if (has(d, n, gmail_phrases[i].text))
+        if (dl_has(d, n, gmail_phrases[i].text))
             r->hint = gmail_phrases[i].reason;
     /* "... rejected by the server for the recipient domain example.jp by mx.example.jp.
      * [192.0.2.1]." */
@@ -322,9 +242,9 @@ static int gmail_records(struct rb_parser *bp, struct slice hdr)
     int started = 0, rc = RB_OK;
     struct prec *r = NULL;
     buf_reset(&bp->tmp);
-    while (p && next_line(p, n, &pos, &line)) {
+    while (p && dl_next_line(p, n, &pos, &line)) {
         if (!started) {
-            if (!starts_with(line, "Delivery to the following recipient"))
+            if (!dl_starts_with(line, "Delivery to the following recipient"))
                 continue;
             started = 1;
         }
@@ -338,7 +258,7 @@ static int gmail_records(struct rb_parser *bp, struct slice hdr)
                 gmail_finish(bp, r);
                 buf_reset(&bp->tmp);
             }
-            r = rec_new(bp, a, &rc);
+            r = dl_rec_new(bp, a, &rc);
             if (!r)
                 return rc;
             continue;
@@ -366,8 +286,8 @@ static int workmail_detect(const struct rb_parser *bp, struct slice hdr)
     (void)bp;
     struct slice v;
     return mime_hdr_find(hdr, "X-SES-Outgoing", &v) &&
-           (hdr_has(hdr, "X-Mailer", "Amazon WorkMail") ||
-            hdr_has(hdr, "X-Original-Mailer", "Amazon WorkMail"));
+           (dl_hdr_has(hdr, "X-Mailer", "Amazon WorkMail") ||
+            dl_hdr_has(hdr, "X-Original-Mailer", "Amazon WorkMail"));
 }
 
 /* ses_inner - the remote reply SES quoted in "<421 4.4.2 ...>" inside d, or empty. */
@@ -405,7 +325,7 @@ static int embedded_dsn(struct rb_parser *bp, size_t off)
             a = dsn_value_addr(d->original_recipient);
         if (!a.len || prec_find(bp, a) >= 0)
             continue;
-        struct prec *r = rec_new(bp, a, &rc);
+        struct prec *r = dl_rec_new(bp, a, &rc);
         if (!r)
             return rc;
         struct slice act = slice_trim(d->action), st = slice_trim(d->status);
@@ -415,7 +335,7 @@ static int embedded_dsn(struct rb_parser *bp, size_t off)
         if (in.len) {
             /* the remote server's own reply is the one that matters: put it first, then
              * SES's words about it without SES's own codes */
-            if (has(dg.p, dg.len, "Message expired"))
+            if (dl_has(dg.p, dg.len, "Message expired"))
                 r->hint = RB_REASON_EXPIRED;
             struct slice outer = slice_make(dg.p, (size_t)(in.p - 1 - dg.p));
             while (outer.len && ((outer.p[0] >= '0' && outer.p[0] <= '9') || outer.p[0] == '.' ||
@@ -444,8 +364,8 @@ static int workmail_records(struct rb_parser *bp, struct slice hdr)
     const char *p = bp->notice.p;
     size_t n = bp->notice_end, pos = 0;
     struct slice line;
-    while (next_line(p, n, &pos, &line))
-        if (starts_with(slice_trim(line), "Technical report:"))
+    while (dl_next_line(p, n, &pos, &line))
+        if (dl_starts_with(slice_trim(line), "Technical report:"))
             return embedded_dsn(bp, pos);
     return RB_OK;
 }
@@ -465,7 +385,7 @@ static const struct dialect workmail = {
 static int ses_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
-    return hdr_has(hdr, "From", "amazonses.com");
+    return dl_hdr_has(hdr, "From", "amazonses.com");
 }
 
 static int ses_records(struct rb_parser *bp, struct slice hdr)
@@ -505,7 +425,7 @@ static int ses_amend(struct rb_parser *bp, struct slice hdr)
             while (outer.len && ((outer.p[0] >= '0' && outer.p[0] <= '9') || outer.p[0] == '.' ||
                                  outer.p[0] == ' '))
                 outer.p++, outer.len--;
-            if (has(d.p, d.len, "Message expired"))
+            if (dl_has(d.p, d.len, "Message expired"))
                 r->hint = RB_REASON_EXPIRED;
             if (buf_append(&bp->tmp, in.p, in.len) != RB_OK ||
                 buf_append(&bp->tmp, " (", 2) != RB_OK ||
@@ -557,8 +477,8 @@ static const struct dialect ses = {
  * Only string members are read, by name, inside the bounds of the notice. */
 static int sesjson_detect(const struct rb_parser *bp, struct slice hdr)
 {
-    return hdr_has(hdr, "From", "@sns.amazonaws.com") && bp->notice.p &&
-           has(bp->notice.p, bp->notice_end < 4096 ? bp->notice_end : 4096, "notificationType");
+    return dl_hdr_has(hdr, "From", "@sns.amazonaws.com") && bp->notice.p &&
+           dl_has(bp->notice.p, bp->notice_end < 4096 ? bp->notice_end : 4096, "notificationType");
 }
 
 /* json_quote - length of a quote at q (`"` or, inside an SNS envelope, `\"`), or 0. */
@@ -639,7 +559,7 @@ static int sesjson_records(struct rb_parser *bp, struct slice hdr)
         struct slice a;
         struct slice list = slice_make(l, (size_t)(le - l));
         while (addr_find(list.p, list.len, &pos, &a)) {
-            struct prec *r = rec_new(bp, a, &rc);
+            struct prec *r = dl_rec_new(bp, a, &rc);
             if (!r)
                 return rc;
             r->action = arena_add(bp, "delivered", 9);
@@ -663,7 +583,7 @@ static int sesjson_records(struct rb_parser *bp, struct slice hdr)
         struct slice a =
             first_addr(json_str(o, oe, "emailAddress").p, json_str(o, oe, "emailAddress").len);
         if (a.len) {
-            struct prec *r = rec_new(bp, a, &rc);
+            struct prec *r = dl_rec_new(bp, a, &rc);
             if (!r)
                 return rc;
             if (slice_eq_ci(type, "Complaint")) {
@@ -734,20 +654,20 @@ static int zoho_records(struct rb_parser *bp, struct slice hdr)
     int rc = RB_OK;
     struct prec *r = NULL;
     buf_reset(&bp->tmp);
-    while (next_line(p, n, &pos, &line)) {
+    while (dl_next_line(p, n, &pos, &line)) {
         struct slice t = slice_trim(line);
         struct slice a = first_addr(t.p, t.len);
-        int listed = a.len && a.p == t.p && has(t.p, t.len, "ERROR_CODE :");
-        int status = starts_with(t, "[Status: ") && a.len;
+        int listed = a.len && a.p == t.p && dl_has(t.p, t.len, "ERROR_CODE :");
+        int status = dl_starts_with(t, "[Status: ") && a.len;
         if (listed || status) {
             if (r)
                 r->diag = arena_add(bp, bp->tmp.p, bp->tmp.len);
             buf_reset(&bp->tmp);
-            if (!(r = rec_new(bp, a, &rc)))
+            if (!(r = dl_rec_new(bp, a, &rc)))
                 return rc;
             struct slice d = listed ? slice_make(a.p + a.len, t.len - a.len) : t;
             diag_put(bp, d);
-            if (has(t.p, t.len, "Host not reachable"))
+            if (dl_has(t.p, t.len, "Host not reachable"))
                 r->hint = RB_REASON_EXPIRED;
             if (listed)
                 zoho_codes(bp, r, t);
@@ -760,7 +680,7 @@ static int zoho_records(struct rb_parser *bp, struct slice hdr)
         }
         if (r && !t.len)
             break;
-        if (r && listed == 0 && bp->tmp.len && t.len && !has(t.p, t.len, ":"))
+        if (r && listed == 0 && bp->tmp.len && t.len && !dl_has(t.p, t.len, ":"))
             diag_put(bp, t); /* a wrapped diagnostic */
     }
     if (r)
@@ -778,42 +698,44 @@ static const struct dialect zoho = {.name = "Zoho", .detect = zoho_detect, .reco
 static int verizon_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
-    return hdr_has(hdr, "From", "vzwpix.com>") || hdr_has(hdr, "From", "post_master@vtext.com");
+    return dl_hdr_has(hdr, "From", "vzwpix.com>") ||
+           dl_hdr_has(hdr, "From", "post_master@vtext.com");
 }
 
 static int verizon_records(struct rb_parser *bp, struct slice hdr)
 {
     (void)hdr;
-    struct slice nt = notice_text(bp, 1); /* the original's fields are read too */
+    struct slice nt = dl_notice_text(bp, 1); /* the original's fields are read too */
     const char *p = nt.p;
     size_t n = nt.len, pos = 0;
     struct slice line, rcpt = {NULL, 0}, to = {NULL, 0};
     int below = 0, rc = RB_OK, original = 0;
     buf_reset(&bp->tmp);
-    while (next_line(p, n, &pos, &line)) {
+    while (dl_next_line(p, n, &pos, &line)) {
         struct slice t = slice_trim(line);
-        if (starts_with(t, "Error message below:")) {
+        if (dl_starts_with(t, "Error message below:")) {
             below = 1;
             buf_reset(&bp->tmp);
-        } else if (starts_with(t, "Original Message:") || starts_with(t, "Message details:")) {
+        } else if (dl_starts_with(t, "Original Message:") ||
+                   dl_starts_with(t, "Message details:")) {
             original = 1, below = 0;
-        } else if (starts_with(t, "RCPT TO:")) {
+        } else if (dl_starts_with(t, "RCPT TO:")) {
             rcpt = first_addr(t.p, t.len);
-        } else if (original && starts_with(t, "To:") && !to.len) {
+        } else if (original && dl_starts_with(t, "To:") && !to.len) {
             to = first_addr(t.p, t.len);
-        } else if (!original && t.len && (below || starts_with(t, "Error:"))) {
-            if (!below || bp->tmp.len == 0 || starts_with(t, "Error:") == 0)
+        } else if (!original && t.len && (below || dl_starts_with(t, "Error:"))) {
+            if (!below || bp->tmp.len == 0 || dl_starts_with(t, "Error:") == 0)
                 diag_put(bp, t);
         }
     }
     struct slice a = rcpt.len ? rcpt : to;
     if (!a.len)
         return RB_OK;
-    struct prec *r = rec_new(bp, a, &rc);
+    struct prec *r = dl_rec_new(bp, a, &rc);
     if (!r)
         return rc;
     r->diag = arena_add(bp, bp->tmp.p, bp->tmp.len);
-    if (has(bp->tmp.p, bp->tmp.len, "No valid recipients for this MM"))
+    if (dl_has(bp->tmp.p, bp->tmp.len, "No valid recipients for this MM"))
         r->hint = RB_REASON_USERUNKNOWN;
     return rc;
 }
@@ -832,8 +754,8 @@ static const struct dialect verizon = {
 static int einsundeins_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
-    return hdr_has(hdr, "From", "@kundenserver.") &&
-           hdr_starts(hdr, "Subject", "Mail delivery failed");
+    return dl_hdr_has(hdr, "From", "@kundenserver.") &&
+           dl_hdr_starts(hdr, "Subject", "Mail delivery failed");
 }
 
 static int einsundeins_records(struct rb_parser *bp, struct slice hdr)
@@ -845,13 +767,13 @@ static int einsundeins_records(struct rb_parser *bp, struct slice hdr)
     int started = 0, rc = RB_OK;
     struct prec *r = NULL;
     buf_reset(&bp->tmp);
-    while (next_line(p, n, &pos, &line)) {
+    while (dl_next_line(p, n, &pos, &line)) {
         struct slice t = slice_trim(line);
         if (!started) {
-            started = has(t.p, t.len, "failed:") || has(t.p, t.len, "address(es)");
+            started = dl_has(t.p, t.len, "failed:") || dl_has(t.p, t.len, "address(es)");
             continue;
         }
-        if (starts_with(t, "--- The header of the original message"))
+        if (dl_starts_with(t, "--- The header of the original message"))
             break;
         struct slice a = first_addr(t.p, t.len);
         if (a.len && (a.p == t.p || (a.p == t.p + 1 && t.p[0] == '<')) &&
@@ -859,16 +781,16 @@ static int einsundeins_records(struct rb_parser *bp, struct slice hdr)
             if (r)
                 r->diag = arena_add(bp, bp->tmp.p, bp->tmp.len);
             buf_reset(&bp->tmp);
-            if (!(r = rec_new(bp, a, &rc)))
+            if (!(r = dl_rec_new(bp, a, &rc)))
                 return rc;
             continue;
         }
-        if (r && !starts_with(t, "For the following reason"))
+        if (r && !dl_starts_with(t, "For the following reason"))
             diag_put(bp, t);
     }
     if (r) {
         r->diag = arena_add(bp, bp->tmp.p, bp->tmp.len);
-        if (has(bp->tmp.p, bp->tmp.len, "Mail size limit exceeded"))
+        if (dl_has(bp->tmp.p, bp->tmp.len, "Mail size limit exceeded"))
             r->hint = RB_REASON_MESGTOOBIG;
     }
     return rc;
@@ -892,7 +814,7 @@ static int gmx_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
     struct slice v;
-    return mime_hdr_find(hdr, "X-GMX-Antispam", &v) && hdr_has(hdr, "From", "MAILER-DAEMON");
+    return mime_hdr_find(hdr, "X-GMX-Antispam", &v) && dl_hdr_has(hdr, "From", "MAILER-DAEMON");
 }
 
 /* gmx_rcpt_line - the address when line t is only "addr": or <addr> (or addr:), else empty. */
@@ -915,38 +837,38 @@ static void gmx_finish(struct rb_parser *bp, struct prec *r)
     if (!r)
         return;
     r->diag = arena_add(bp, bp->tmp.p, bp->tmp.len);
-    if (has(bp->tmp.p, bp->tmp.len, "delivery retry timeout exceeded"))
+    if (dl_has(bp->tmp.p, bp->tmp.len, "delivery retry timeout exceeded"))
         r->hint = RB_REASON_EXPIRED;
 }
 
 static int gmx_records(struct rb_parser *bp, struct slice hdr)
 {
     (void)hdr;
-    struct slice nt = notice_text(bp, 0);
+    struct slice nt = dl_notice_text(bp, 0);
     size_t pos = 0;
     struct slice line;
     int started = 0, rc = RB_OK;
     struct prec *r = NULL;
     buf_reset(&bp->tmp);
-    while (next_line(nt.p, nt.len, &pos, &line)) {
+    while (dl_next_line(nt.p, nt.len, &pos, &line)) {
         struct slice t = slice_trim(line);
         if (!started) {
-            started = starts_with(t, "This message was created automatically by mail delivery");
+            started = dl_starts_with(t, "This message was created automatically by mail delivery");
             continue;
         }
-        if (starts_with(t, "--- The header of the original message"))
+        if (dl_starts_with(t, "--- The header of the original message"))
             break;
         struct slice a = gmx_rcpt_line(t);
         if (a.len) {
             gmx_finish(bp, r);
             buf_reset(&bp->tmp);
-            if (!(r = rec_new(bp, a, &rc)))
+            if (!(r = dl_rec_new(bp, a, &rc)))
                 return rc;
             continue;
         }
-        if (!r || !t.len || starts_with(t, "Reason:"))
+        if (!r || !t.len || dl_starts_with(t, "Reason:"))
             continue;
-        if (starts_with(t, "SMTP error from remote server")) {
+        if (dl_starts_with(t, "SMTP error from remote server")) {
             /* "... after RCPT command:": the command answered */
             const char *c = memmem_ci(t.p, t.len, " after ", 7);
             if (c) {
@@ -959,7 +881,7 @@ static int gmx_records(struct rb_parser *bp, struct slice hdr)
             }
             continue;
         }
-        if (starts_with(t, "host:")) {
+        if (dl_starts_with(t, "host:")) {
             struct slice h = slice_trim(slice_make(t.p + 5, t.len - 5));
             r->rhost = arena_add(bp, h.p, h.len);
             continue;
@@ -982,9 +904,9 @@ static const struct dialect gmx = {.name = "GMX", .detect = gmx_detect, .records
 static int jmrp_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
-    return (hdr_has(hdr, "From", "staff@hotmail.com") ||
-            hdr_has(hdr, "From", "complaints@email-abuse.amazonses.com")) &&
-           hdr_has(hdr, "Subject", "complaint about message from ");
+    return (dl_hdr_has(hdr, "From", "staff@hotmail.com") ||
+            dl_hdr_has(hdr, "From", "complaints@email-abuse.amazonses.com")) &&
+           dl_hdr_has(hdr, "Subject", "complaint about message from ");
 }
 
 static int jmrp_records(struct rb_parser *bp, struct slice hdr)
@@ -1002,7 +924,7 @@ static int jmrp_records(struct rb_parser *bp, struct slice hdr)
     if (!a.len)
         return RB_OK;
     int rc = RB_OK;
-    struct prec *r = rec_new(bp, a, &rc);
+    struct prec *r = dl_rec_new(bp, a, &rc);
     if (!r)
         return rc;
     r->hint = RB_REASON_FEEDBACK;
@@ -1019,7 +941,7 @@ static const struct dialect jmrp = {.name = "ARF", .detect = jmrp_detect, .recor
  * opt-out, not an out-of-office reply. */
 static int apple_optout_detect(const struct rb_parser *bp, struct slice hdr)
 {
-    return bp->bounce_from && hdr_starts(hdr, "X-Apple-Unsubscribe", "true");
+    return bp->bounce_from && dl_hdr_starts(hdr, "X-Apple-Unsubscribe", "true");
 }
 
 static int apple_optout_records(struct rb_parser *bp, struct slice hdr)
@@ -1044,7 +966,7 @@ static const struct dialect apple_optout = {
  * auto-reply from the person in From. */
 static int apple_vacation_detect(const struct rb_parser *bp, struct slice hdr)
 {
-    return bp->bounce_from && hdr_starts(hdr, "X-Apple-Action", "VACATION");
+    return bp->bounce_from && dl_hdr_starts(hdr, "X-Apple-Action", "VACATION");
 }
 
 static int apple_vacation_records(struct rb_parser *bp, struct slice hdr)
@@ -1071,7 +993,7 @@ static const struct dialect apple_vacation = {
 static int sendgrid_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
-    return hdr_has(hdr, "Return-Path", "<apps@sendgrid.net>");
+    return dl_hdr_has(hdr, "Return-Path", "<apps@sendgrid.net>");
 }
 
 static int sendgrid_records(struct rb_parser *bp, struct slice hdr)

@@ -38,71 +38,6 @@
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
-/* notice_text - the notice (up to bp->notice_end, or all of it when whole); when the MIME
- * reader found no text part (a multipart whose boundary lines are missing or whose nested
- * Content-Type is malformed), the raw body of the top-level part, undecoded. */
-static struct slice notice_text(const struct rb_parser *bp, int whole)
-{
-    if (bp->notice.p && bp->notice_end)
-        return slice_make(bp->notice.p, whole ? bp->notice.len : bp->notice_end);
-    if (bp->mm.nparts == 0 || !bp->mm.parts[0].body.p)
-        return slice_make(bp->notice.p, 0);
-    struct slice b = bp->mm.parts[0].body;
-    if (!whole)
-        b.len = text_original_start(b.p, b.len);
-    return b;
-}
-
-/* has - does (p, n) contain needle (ASCII, any case)? */
-static int has(const char *p, size_t n, const char *needle)
-{
-    return p && memmem_ci(p, n, needle, strlen(needle)) != NULL;
-}
-
-/* hdr_has - does the first field called name of hdr contain needle (ASCII, any case)? */
-static int hdr_has(struct slice hdr, const char *name, const char *needle)
-{
-    struct slice v;
-    return mime_hdr_find(hdr, name, &v) && has(v.p, v.len, needle);
-}
-
-/* hdr_starts - does the first field called name of hdr start with lit (after blanks)? */
-static int hdr_starts(struct slice hdr, const char *name, const char *lit)
-{
-    struct slice v;
-    if (!mime_hdr_find(hdr, name, &v))
-        return 0;
-    v = slice_trim(v);
-    size_t n = strlen(lit);
-    return v.len >= n && memmem_ci(v.p, n, lit, n) == v.p;
-}
-
-/* next_line - the line at *pos of (p, n) without its end (LF, CRLF or CR); moves *pos past
- * it. Returns 0 at the end. */
-static int next_line(const char *p, size_t n, size_t *pos, struct slice *line)
-{
-    size_t i = *pos;
-    if (!p || i >= n)
-        return 0;
-    size_t e = i;
-    while (e < n && p[e] != '\n' && p[e] != '\r')
-        e++;
-    *line = slice_make(p + i, e - i);
-    if (e < n && p[e] == '\r')
-        e++;
-    if (e < n && p[e] == '\n')
-        e++; /* LF, or the LF of CRLF */
-    *pos = e;
-    return 1;
-}
-
-/* starts_with - does line begin with lit (ASCII, any case)? */
-static int starts_with(struct slice line, const char *lit)
-{
-    size_t n = strlen(lit);
-    return line.len >= n && memmem_ci(line.p, n, lit, n) == line.p;
-}
-
 /* after - the part of line after the first occurrence of lit, trimmed; empty if none. */
 static struct slice after(struct slice line, const char *lit)
 {
@@ -137,21 +72,6 @@ static void diag_put(struct rb_parser *bp, struct slice line)
     }
 }
 
-/* rec_new - append a record for address a; NULL when the record limit is reached (*rc
- * stays RB_OK) or memory ran out (*rc = RB_ENOMEM). */
-static struct prec *rec_new(struct rb_parser *bp, struct slice a, int *rc)
-{
-    size_t before = bp->dropped;
-    struct prec *r = prec_add(bp);
-    if (!r) {
-        if (bp->dropped == before)
-            *rc = RB_ENOMEM;
-        return NULL;
-    }
-    r->rcpt = arena_add(bp, a.p, a.len);
-    return r;
-}
-
 /* rec_diag - store bp->tmp as r's diagnostic and give r the hint of the first phrase of
  * table (NULL-terminated text/reason pairs) that the diagnostic contains. */
 struct phrase {
@@ -164,7 +84,7 @@ static void rec_diag(struct rb_parser *bp, struct prec *r, const struct phrase *
         return;
     r->diag = arena_add(bp, bp->tmp.p, bp->tmp.len);
     for (const struct phrase *ph = table; ph && ph->text && !r->hint; ph++)
-        if (has(bp->tmp.p, bp->tmp.len, ph->text))
+        if (dl_has(bp->tmp.p, bp->tmp.len, ph->text))
             r->hint = ph->reason;
 }
 
@@ -218,15 +138,15 @@ static int exch2003_detect(const struct rb_parser *bp, struct slice hdr)
     (void)bp;
     struct slice v;
     if (mime_hdr_find(hdr, "X-MS-Embedded-Report", &v) ||
-        hdr_starts(hdr, "X-Mailer", "Internet Mail Service (") ||
-        hdr_starts(hdr, "X-Mailer", "Microsoft Exchange Server Internet Mail Connector") ||
-        hdr_starts(hdr, "X-MimeOLE", "Produced By Microsoft Exchange"))
+        dl_hdr_starts(hdr, "X-Mailer", "Internet Mail Service (") ||
+        dl_hdr_starts(hdr, "X-Mailer", "Microsoft Exchange Server Internet Mail Connector") ||
+        dl_hdr_starts(hdr, "X-MimeOLE", "Produced By Microsoft Exchange"))
         return 1;
     struct mime_hdr_iter it;
     struct slice name;
     mime_hdr_iter_init(&it, hdr);
     for (size_t k = 0; k < VEND_MAX_RECEIVED && mime_hdr_next(&it, &name, &v); k++)
-        if (slice_eq_ci(name, "Received") && has(v.p, v.len, " with Internet Mail Service ("))
+        if (slice_eq_ci(name, "Received") && dl_has(v.p, v.len, " with Internet Mail Service ("))
             return 1;
     return 0;
 }
@@ -272,18 +192,18 @@ static int exch2003_records(struct rb_parser *bp, struct slice hdr)
     int started = 0, rc = RB_OK;
     struct prec *r = NULL;
     buf_reset(&bp->tmp);
-    while (next_line(p, n, &pos, &line)) {
+    while (dl_next_line(p, n, &pos, &line)) {
         if (!started) {
             /* "did not reach the following recipient(s):" / "could not be reached:" */
-            started = has(line.p, line.len, "did not reach the following recipient") ||
-                      has(line.p, line.len, "following recipient(s) could not be reached");
+            started = dl_has(line.p, line.len, "did not reach the following recipient") ||
+                      dl_has(line.p, line.len, "following recipient(s) could not be reached");
             continue;
         }
         struct slice a = exch2003_rcpt(line);
         if (a.len) {
             exch2003_finish(bp, r);
             buf_reset(&bp->tmp);
-            r = rec_new(bp, a, &rc);
+            r = dl_rec_new(bp, a, &rc);
             if (!r)
                 return rc;
             continue;
@@ -312,7 +232,7 @@ static const struct phrase domino_phrases[] = {
 static int domino_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
-    return hdr_starts(hdr, "Subject", "DELIVERY FAILURE:");
+    return dl_hdr_starts(hdr, "Subject", "DELIVERY FAILURE:");
 }
 
 /*   Your message
@@ -330,21 +250,21 @@ static int domino_records(struct rb_parser *bp, struct slice hdr)
     int state = 0, rc = RB_OK; /* 1: after "was not delivered to:", 2: after "because:" */
     struct prec *r = NULL;
     buf_reset(&bp->tmp);
-    while (next_line(p, n, &pos, &line)) {
+    while (dl_next_line(p, n, &pos, &line)) {
         struct slice t = slice_trim(line);
         if (!t.len)
             continue;
-        if (starts_with(t, "was not delivered to")) {
+        if (dl_starts_with(t, "was not delivered to")) {
             if (r)
                 rec_diag(bp, r, domino_phrases);
             buf_reset(&bp->tmp);
             r = NULL;
             state = 1;
-        } else if (starts_with(t, "because:")) {
+        } else if (dl_starts_with(t, "because:")) {
             state = 2;
         } else if (state == 1 && !r) {
             struct slice a = line_addr(t);
-            if (a.len && !(r = rec_new(bp, a, &rc)))
+            if (a.len && !(r = dl_rec_new(bp, a, &rc)))
                 return rc;
         } else if (state == 2 && r) {
             diag_put(bp, t);
@@ -379,7 +299,7 @@ static int domino_amend(struct rb_parser *bp, struct slice hdr)
             n = bp->tmp.len;
         }
         for (const struct phrase *ph = domino_phrases; ph->text && !r->hint; ph++)
-            if (has(d, n, ph->text))
+            if (dl_has(d, n, ph->text))
                 r->hint = ph->reason;
     }
     if (bp->nrec)
@@ -402,7 +322,7 @@ static const struct phrase notes_phrases[] = {
 static int notes_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
-    return hdr_starts(hdr, "Subject", "Undeliverable message");
+    return dl_hdr_starts(hdr, "Subject", "Undeliverable message");
 }
 
 /*   ------- Failure Reasons  --------
@@ -417,20 +337,20 @@ static int notes_records(struct rb_parser *bp, struct slice hdr)
     struct slice line;
     int started = 0, rc = RB_OK;
     buf_reset(&bp->tmp);
-    while (next_line(p, n, &pos, &line)) {
+    while (dl_next_line(p, n, &pos, &line)) {
         struct slice t = slice_trim(line);
         if (!started) {
-            started = starts_with(t, "------- Failure Reasons");
+            started = dl_starts_with(t, "------- Failure Reasons");
             continue;
         }
-        if (starts_with(t, "------- Returned Message"))
+        if (dl_starts_with(t, "------- Returned Message"))
             break;
         if (!t.len || t.p[0] == '-')
             continue;
         struct slice a = line_addr(t);
         if (a.len && !memchr(t.p, ' ', t.len)) {
             /* the reasons above the address belong to it */
-            struct prec *nr = rec_new(bp, a, &rc);
+            struct prec *nr = dl_rec_new(bp, a, &rc);
             if (!nr)
                 return rc;
             rec_diag(bp, nr, notes_phrases);
@@ -460,8 +380,8 @@ static const struct phrase imail_phrases[] = {
 static int imail_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
-    return hdr_starts(hdr, "X-Mailer", "<SMTP32 v") ||
-           hdr_starts(hdr, "Subject", "Undeliverable Mail ");
+    return dl_hdr_starts(hdr, "X-Mailer", "<SMTP32 v") ||
+           dl_hdr_starts(hdr, "Subject", "Undeliverable Mail ");
 }
 
 /*   Unknown user: kijitora@example.com
@@ -477,23 +397,23 @@ static int imail_records(struct rb_parser *bp, struct slice hdr)
     int rc = RB_OK, response = 0;
     size_t first = bp->nrec;
     buf_reset(&bp->tmp);
-    while (next_line(p, n, &pos, &line)) {
+    while (dl_next_line(p, n, &pos, &line)) {
         struct slice t = slice_trim(line);
         const char *colon = memmem_ci(t.p, t.len, ": ", 2);
         struct slice a = {t.p, 0};
         if (colon && colon - t.p > 8 && memchr(colon, '@', t.len - (size_t)(colon - t.p)))
             a = line_addr(slice_make(colon + 2, t.len - (size_t)(colon + 2 - t.p)));
-        else if (starts_with(t, "undeliverable to "))
+        else if (dl_starts_with(t, "undeliverable to "))
             a = line_addr(slice_make(t.p + 17, t.len - 17));
         if (a.len) {
-            struct prec *r = rec_new(bp, a, &rc);
+            struct prec *r = dl_rec_new(bp, a, &rc);
             if (!r)
                 return rc;
             if (colon)
                 r->diag = arena_add(bp, t.p, t.len);
             continue;
         }
-        if (starts_with(t, "Body of message generated response:"))
+        if (dl_starts_with(t, "Body of message generated response:"))
             response = 1;
         else if (response)
             diag_put(bp, t);
@@ -508,7 +428,7 @@ static int imail_records(struct rb_parser *bp, struct slice hdr)
         }
         const char *d = arena_str(bp, x->diag);
         for (const struct phrase *ph = imail_phrases; ph->text && !x->hint; ph++)
-            if (has(d, strlen(d), ph->text))
+            if (dl_has(d, strlen(d), ph->text))
                 x->hint = ph->reason;
     }
     return rc;
@@ -522,8 +442,8 @@ static const struct dialect imailserver = {
 static int msgsrv_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
-    return hdr_has(hdr, "Content-Type", "Boundary_(ID_") ||
-           hdr_starts(hdr, "Subject", "Delivery Notification: ");
+    return dl_hdr_has(hdr, "Content-Type", "Boundary_(ID_") ||
+           dl_hdr_starts(hdr, "Subject", "Delivery Notification: ");
 }
 
 /*   Your message cannot be delivered to the following recipients:
@@ -534,35 +454,35 @@ static int msgsrv_detect(const struct rb_parser *bp, struct slice hdr)
 static int msgsrv_records(struct rb_parser *bp, struct slice hdr)
 {
     (void)hdr;
-    struct slice nt = notice_text(bp, 0);
+    struct slice nt = dl_notice_text(bp, 0);
     const char *p = nt.p;
     size_t n = nt.len, pos = 0;
     struct slice line;
     int rc = RB_OK;
     struct prec *r = NULL;
-    while (next_line(p, n, &pos, &line)) {
+    while (dl_next_line(p, n, &pos, &line)) {
         struct slice t = slice_trim(line);
         struct slice v;
-        if (starts_with(t, "Recipient address:") || starts_with(t, "Original address:")) {
+        if (dl_starts_with(t, "Recipient address:") || dl_starts_with(t, "Original address:")) {
             struct slice a = line_addr(after(t, ":"));
             if (!a.len)
                 continue;
             if (r && strlen(arena_str(bp, r->rcpt)) == a.len &&
                 slice_eq_ci(a, arena_str(bp, r->rcpt)))
                 continue; /* the same recipient again (Original address: after Recipient) */
-            if (!(r = rec_new(bp, a, &rc)))
+            if (!(r = dl_rec_new(bp, a, &rc)))
                 return rc;
-        } else if (r && starts_with(t, "Reason:")) {
+        } else if (r && dl_starts_with(t, "Reason:")) {
             v = after(t, ":");
             if (!r->diag)
                 r->diag = arena_add(bp, v.p, v.len);
-        } else if (r && starts_with(t, "Diagnostic code:")) {
+        } else if (r && dl_starts_with(t, "Diagnostic code:")) {
             v = after(t, ":");
             const char *semi = memchr(v.p, ';', v.len);
             if (semi)
                 v = slice_trim(slice_make(semi + 1, v.len - (size_t)(semi + 1 - v.p)));
             r->diag = arena_add(bp, v.p, v.len);
-        } else if (r && starts_with(t, "Remote system:")) {
+        } else if (r && dl_starts_with(t, "Remote system:")) {
             v = after(t, ";");
             size_t k = 0;
             while (k < v.len && v.p[k] != ' ' && v.p[k] != '(')
@@ -580,7 +500,7 @@ static int msgsrv_records(struct rb_parser *bp, struct slice hdr)
 static int msgsrv_amend(struct rb_parser *bp, struct slice hdr)
 {
     (void)hdr;
-    struct slice nt = notice_text(bp, 0);
+    struct slice nt = dl_notice_text(bp, 0);
     for (size_t i = 0; i < bp->dsn.nrcpt; i++) {
         const struct dsn_rcpt *d = &bp->dsn.rcpt[i];
         struct slice a = dsn_value_addr(d->final_recipient);
@@ -590,14 +510,14 @@ static int msgsrv_amend(struct rb_parser *bp, struct slice hdr)
         size_t pos = 0;
         struct slice line, why = {NULL, 0};
         int mine = 0;
-        while (next_line(nt.p, nt.len, &pos, &line)) {
+        while (dl_next_line(nt.p, nt.len, &pos, &line)) {
             struct slice t = slice_trim(line);
-            if (starts_with(t, "Recipient address:")) {
+            if (dl_starts_with(t, "Recipient address:")) {
                 struct slice x = line_addr(after(t, ":"));
                 mine = x.len == a.len && x.len && memmem_ci(x.p, x.len, a.p, a.len) == x.p;
-            } else if (mine && starts_with(t, "Diagnostic code:")) {
+            } else if (mine && dl_starts_with(t, "Diagnostic code:")) {
                 why = after(t, ";");
-            } else if (mine && starts_with(t, "Reason:") && !why.len) {
+            } else if (mine && dl_starts_with(t, "Reason:") && !why.len) {
                 why = after(t, ":");
             }
         }
@@ -622,10 +542,10 @@ static const struct dialect messagingserver = {
 static int interscan_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
-    return hdr_has(hdr, "From", "\"InterScan MSS\"") ||
-           hdr_has(hdr, "From", "\"InterScan Notification\"") ||
-           hdr_starts(hdr, "Subject", "Mail could not be delivered") ||
-           hdr_has(hdr, "Content-Type", "InterScan_NT_MIME_Boundary");
+    return dl_hdr_has(hdr, "From", "\"InterScan MSS\"") ||
+           dl_hdr_has(hdr, "From", "\"InterScan Notification\"") ||
+           dl_hdr_starts(hdr, "Subject", "Mail could not be delivered") ||
+           dl_hdr_has(hdr, "Content-Type", "InterScan_NT_MIME_Boundary");
 }
 
 /*   Unable to deliver message to <kijitora@example.jp> (and other recipients in the same
@@ -640,10 +560,10 @@ static int interscan_records(struct rb_parser *bp, struct slice hdr)
     struct slice line;
     int rc = RB_OK;
     struct prec *r = NULL;
-    while (next_line(p, n, &pos, &line)) {
+    while (dl_next_line(p, n, &pos, &line)) {
         struct slice t = slice_trim(line);
-        int unable = has(t.p, t.len, "Unable to deliver ");
-        int sent = starts_with(t, "Sent <<< "), recv = starts_with(t, "Received >>> ");
+        int unable = dl_has(t.p, t.len, "Unable to deliver ");
+        int sent = dl_starts_with(t, "Sent <<< "), recv = dl_starts_with(t, "Received >>> ");
         if (unable || sent) {
             const char *lt = memchr(t.p, '<', t.len);
             if (sent)
@@ -654,7 +574,7 @@ static int interscan_records(struct rb_parser *bp, struct slice hdr)
                 continue;
             const char *cur = r ? arena_str(bp, r->rcpt) : "";
             if (!r || strlen(cur) != a.len || !slice_eq_ci(a, cur)) {
-                if (!(r = rec_new(bp, a, &rc)))
+                if (!(r = dl_rec_new(bp, a, &rc)))
                     return rc;
             }
             if (unable) {
@@ -680,7 +600,7 @@ static const struct dialect interscan = {
 static int mailmarshal_detect(const struct rb_parser *bp, struct slice hdr)
 {
     (void)bp;
-    return hdr_starts(hdr, "Subject", "Undeliverable Mail: \"");
+    return dl_hdr_starts(hdr, "Subject", "Undeliverable Mail: \"");
 }
 
 /*   Your message:
@@ -698,13 +618,13 @@ static int mailmarshal_records(struct rb_parser *bp, struct slice hdr)
     int state = 0, rc = RB_OK; /* 1: reading the reason, 2: reading recipients */
     buf_reset(&bp->tmp);
     size_t diag = 0;
-    while (next_line(p, n, &pos, &line)) {
+    while (dl_next_line(p, n, &pos, &line)) {
         struct slice t = slice_trim(line);
-        if (starts_with(t, "Could not be delivered because of")) {
+        if (dl_starts_with(t, "Could not be delivered because of")) {
             state = 1;
             continue;
         }
-        if (starts_with(t, "The following recipients were affected")) {
+        if (dl_starts_with(t, "The following recipients were affected")) {
             diag = arena_add(bp, bp->tmp.p, bp->tmp.len);
             state = 2;
             continue;
@@ -712,13 +632,13 @@ static int mailmarshal_records(struct rb_parser *bp, struct slice hdr)
         if (state == 1) {
             diag_put(bp, t);
         } else if (state == 2) {
-            if (!t.len || starts_with(t, "Additional Information"))
+            if (!t.len || dl_starts_with(t, "Additional Information"))
                 break;
             struct slice a = line_addr(t);
             struct prec *r;
             if (!a.len)
                 continue;
-            if (!(r = rec_new(bp, a, &rc)))
+            if (!(r = dl_rec_new(bp, a, &rc)))
                 return rc;
             r->diag = diag;
         }

@@ -28,14 +28,11 @@ static inline struct slice slice_make(const char *p, size_t len)
     return s;
 }
 
-/* slice_eq_lit_ci - case-insensitive ASCII comparison with a NUL-terminated literal. */
-static inline bool slice_eq_ci(struct slice s, const char *lit)
+/* mem_eq_ci - ASCII case-insensitive equality of x[0..n) and y[0..n). */
+static inline bool mem_eq_ci(const char *x, const char *y, size_t n)
 {
-    size_t n = strlen(lit);
-    if (n != s.len)
-        return false;
     for (size_t i = 0; i < n; i++) {
-        unsigned char a = (unsigned char)s.p[i], b = (unsigned char)lit[i];
+        unsigned char a = (unsigned char)x[i], b = (unsigned char)y[i];
         if (a >= 'A' && a <= 'Z')
             a = (unsigned char)(a + 32);
         if (b >= 'A' && b <= 'Z')
@@ -44,6 +41,13 @@ static inline bool slice_eq_ci(struct slice s, const char *lit)
             return false;
     }
     return true;
+}
+
+/* slice_eq_ci - case-insensitive ASCII comparison with a NUL-terminated literal. */
+static inline bool slice_eq_ci(struct slice s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return n == s.len && mem_eq_ci(s.p, lit, n);
 }
 
 /* slice_trim - drop leading and trailing ASCII whitespace. */
