@@ -318,8 +318,14 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
     if (in->status && in->status[0]) {
         int c, sj, d;
         if (reply_parse_status(in->status, strlen(in->status), &c, &sj, &d)) {
-            int text_precise = rp->status_class == c && (rp->status_subject || rp->status_detail);
-            if (!(text_precise && sj == 0 && d == 0)) {
+            /* the remote server's own code in the diagnostic is more precise than the
+             * reporting MTA's summary when it names a subject and a detail (4.7.1 beside a
+             * Status: 4.4.7), as Sisimai 5 reads reports; a generic X.0.0 in the text never
+             * overrides */
+            int text_precise = rp->status_class && rp->status_subject && rp->status_detail;
+            int same_class_generic = rp->status_class == c &&
+                                     (rp->status_subject || rp->status_detail) && sj == 0 && d == 0;
+            if (!(text_precise || same_class_generic)) {
                 size_t n = strlen(in->status);
                 memcpy(rp->status, in->status, n + 1);
                 rp->status_class = c, rp->status_subject = sj, rp->status_detail = d;
