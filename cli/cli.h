@@ -22,5 +22,6 @@ int use_colour(void);
 
 int cmd_explain(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
 
 #endif /* RB_CLI_H */

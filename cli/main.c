@@ -44,6 +44,7 @@ static void usage(FILE *f)
             "commands:\n"
             "  explain [--json|--tsv] [TEXT...]   explain SMTP replies (stdin: one per line)\n"
             "  parse [--format json|tsv] [PATH...]  decode bounce emails (files, mbox, Maildir)\n"
+            "  ingest [--format NAME] [FILE...]     read MTA logs, ESP webhooks and exports\n"
             "  version                            print the version\n"
             "\n"
             "Run 'rebound COMMAND --help' for a command's options.\n");
@@ -60,6 +61,8 @@ int main(int argc, char **argv)
         return cmd_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "parse") == 0)
         return cmd_parse(argc - 1, argv + 1);
+    if (strcmp(cmd, "ingest") == 0)
+        return cmd_ingest(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("rebound %s\n", rb_version());
         return 0;

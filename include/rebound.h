@@ -364,6 +364,106 @@ typedef int (*rb_record_cb)(const rb_record *r, void *ud);
  * RB_ENOMEM. */
 RB_API int rb_parse_message(rb_parser *p, const char *msg, size_t len, rb_record_cb cb, void *ud);
 
+/* ---- Logs and events ---------------------------------------------------------------- */
+
+/* What happened to one recipient, as a log line or an ESP event reports it. */
+typedef enum rb_event_kind {
+    RB_EVENT_UNKNOWN = 0,
+    RB_EVENT_DELIVERED, /* accepted by the receiver (2xx, "sent", Delivery) */
+    RB_EVENT_DEFERRED,  /* temporary failure; the sender will retry */
+    RB_EVENT_BOUNCED,   /* permanent failure (5xx, hard or soft bounce event) */
+    RB_EVENT_EXPIRED,   /* given up after retrying for too long */
+    RB_EVENT_COMPLAINT, /* recipient marked the message as spam (ARF, FBL, ESP complaint) */
+    RB_EVENT_DROPPED,   /* never attempted: the ESP or MTA suppressed or rejected it */
+    RB_EVENT__COUNT
+} rb_event_kind;
+
+/* rb_event_kind_name - "delivered", "deferred", ...; static, never NULL. */
+RB_API const char *rb_event_kind_name(rb_event_kind k);
+
+/* One event. Strings are NUL-terminated, never NULL ("" when the source does not say),
+ * owned by the rb_ingest and valid until the callback returns. */
+typedef struct rb_event {
+    rb_event_kind kind;
+    const char *format;         /* reader that produced it: postfix, exim, ses, sendgrid ... */
+    const char *recipient;      /* the address the event is about */
+    const char *sender;         /* envelope sender or From of the message */
+    const char *senderdomain;   /* domain of sender */
+    const char *destination;    /* domain of recipient */
+    const char *rhost;          /* receiving host name (relay=, H=, dsnMta, MX) */
+    const char *rhost_ip;       /* its address, when given */
+    const char *queueid;        /* MTA queue id / ESP message id */
+    const char *messageid;      /* Message-ID header of the message */
+    const char *event_id;       /* the source's own id of this event (sg_event_id ...), or "" */
+    const char *campaign;       /* campaign/job key: PowerMTA jobId, SES tag, SendGrid category */
+    const char *sending_ip;     /* the sender's outbound IP, when the source names it */
+    const char *sending_domain; /* sending domain key when the source names one (else "") */
+    const char *vmta;           /* PowerMTA virtual MTA / pool / IP pool name */
+    const char *diagnosticcode; /* the receiver's reply or the source's failure text */
+    const char *feedbacktype;   /* complaint type (abuse, ...) */
+    long long timestamp;        /* Unix time (0 if unknown) */
+    int timezoneoffset;         /* seconds east of UTC as written in the source */
+    double delay;               /* seconds the message waited (Postfix delay=, Exim QT=), -1 */
+    unsigned long line;         /* line number in the current input where the event ends */
+    rb_verdict verdict;         /* codes and classification (reason delivered for deliveries) */
+} rb_event;
+
+typedef struct rb_ingest rb_ingest; /* per thread: reader state, buffers, a classifier scratch */
+
+/* Options of a reader; zero-initialise and set what you need. */
+typedef struct rb_ingest_opts {
+    const char *format; /* NULL or "auto": detect per input (and per line in syslog streams);
+                           else a name from rb_ingest_formats() */
+    long long since;    /* drop events before this Unix time (0 = no bound) */
+    long long until;    /* drop events at or after this Unix time (0 = no bound) */
+    const char *map;    /* generic CSV column map: "recipient=Email,code=Bounce Code,..." */
+    int year;           /* year of syslog dates that carry none (0 = infer from now) */
+    const char *campaign_header; /* header whose logged value is the campaign key (Postfix
+                                    header_checks INFO lines ...), NULL = X-Campaign-ID */
+    bool strict;                 /* a malformed line stops rb_ingest_feed with RB_EPARSE */
+} rb_ingest_opts;
+
+/* rb_ingest_formats - NULL-terminated list of format names (static). */
+RB_API const char *const *rb_ingest_formats(void);
+
+/* rb_ingest_new - a reader using c; caller frees with rb_ingest_free. opts may be NULL
+ * (strings in it are copied). Returns RB_OK, RB_ENOMEM, or RB_EINVAL (unknown format name,
+ * bad map): then *out is still set, so rb_ingest_error() can say why; free it. */
+RB_API int rb_ingest_new(const rb_classifier *c, const rb_ingest_opts *opts, rb_ingest **out);
+/* rb_ingest_free - NULL-safe; returns NULL. */
+RB_API rb_ingest *rb_ingest_free(rb_ingest *ig);
+
+typedef int (*rb_event_cb)(const rb_event *e, void *ud);
+
+/* rb_ingest_feed - give the next bytes of the current input (any chunking). Calls cb for each
+ * event completed; a non-zero return from cb stops and is returned. Returns RB_OK, RB_ENOMEM,
+ * or RB_EPARSE in strict mode (rb_ingest_error() says which line and why). Memory stays
+ * bounded whatever the input: over-long lines and documents are skipped with a reason. */
+RB_API int rb_ingest_feed(rb_ingest *ig, const char *p, size_t n, rb_event_cb cb, void *ud);
+/* rb_ingest_end - end of the current input: flush a last unterminated line or document and
+ * reset per-input state (format detection, line numbers) for the next input. Queue-id links
+ * (Postfix from=/message-id=) survive so rotated logs can be read in order. */
+RB_API int rb_ingest_end(rb_ingest *ig, rb_event_cb cb, void *ud);
+
+/* Counters since rb_ingest_new. */
+typedef struct rb_ingest_stats {
+    unsigned long long bytes, lines;
+    unsigned long long events;    /* events passed to the callback */
+    unsigned long long filtered;  /* events dropped by since/until */
+    unsigned long long ignored;   /* lines of a known format that carry no event */
+    unsigned long long malformed; /* lines or documents skipped as broken (see reasons) */
+    unsigned long long by_kind[RB_EVENT__COUNT];
+} rb_ingest_stats;
+RB_API void rb_ingest_get_stats(const rb_ingest *ig, rb_ingest_stats *out);
+/* rb_ingest_skip_reason - i-th distinct reason lines were skipped as malformed, with its
+ * count and the first line number (of its input) it happened on; false past the end. */
+RB_API bool rb_ingest_skip_reason(const rb_ingest *ig, size_t i, const char **reason,
+                                  unsigned long long *count, unsigned long *first_line);
+/* rb_ingest_error - description of the last error (strict stop, bad option); never NULL. */
+RB_API const char *rb_ingest_error(const rb_ingest *ig);
+/* rb_ingest_format - name of the format detected for the current input ("" before any). */
+RB_API const char *rb_ingest_format(const rb_ingest *ig);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,1044 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ingest.c - the ingest framework: rb_ingest, line splitting, syslog headers, reader
+ *            selection, event emission and classification, the queue-id cache.
+ *
+ * DESCRIPTION
+ *   Bytes arrive in any chunking (rb_ingest_feed). Complete lines inside a chunk are handed
+ *   on in place (zero copy); only a line split across chunks is assembled in a carry buffer,
+ *   capped at INGEST_MAX_LINE: a longer line is skipped to its end with a reason, so memory
+ *   stays bounded on any input. Each line is routed (see route_line): a forced format, the
+ *   format locked for this input by sniffing its first meaningful line, or, in syslog
+ *   streams, the reader registered for the line's program name, line by line, so a mixed
+ *   maillog (Postfix, OpenSMTPD, Sendmail) needs no option.
+ *
+ *   ingest_emit copies an event's slices once into a reused buffer, classifies failures with
+ *   the shared classifier, and calls the user's callback; nothing is allocated per event
+ *   once the buffers have grown.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ingest.h"
+#include "mem.h"
+#include "textutil.h"
+
+#define INGEST_MAX_LINE (1u << 20) /* longer lines are skipped with a reason */
+#define INGEST_EV_CAP (4u << 20)   /* all strings of one event together */
+#define MAX_SKIP_REASONS 32
+
+/* queue cache geometry: QC_SETS x QC_WAYS slots, replaced oldest-first within a set */
+#define QC_SETS 8192
+#define QC_WAYS 4
+#define QC_QID 40
+static const unsigned short qc_field_cap[QC__FIELDS] = {160, 200, 72, 64};
+
+struct qc_slot {
+    unsigned long long seq; /* 0 = free */
+    unsigned char qid_len;
+    unsigned char len[QC__FIELDS];
+    char qid[QC_QID];
+    char from[160];
+    char msgid[200];
+    char extra[72];
+    char campaign[64];
+};
+
+static const struct ingest_reader *const readers[] = {
+    &ingest_reader_postfix,   &ingest_reader_exim,   &ingest_reader_sendmail,
+    &ingest_reader_opensmtpd, &ingest_reader_haraka, &ingest_reader_powermta,
+    &ingest_reader_json,      &ingest_reader_csv,
+};
+#define N_READERS (sizeof readers / sizeof readers[0])
+
+static const char *const format_names[] = {
+    "auto",     "syslog",   "postfix",  "exim",      "sendmail", "opensmtpd",
+    "haraka",   "powermta", "json",     "csv",       "kumomta",  "ses",
+    "sendgrid", "mailgun",  "postmark", "sparkpost", "mandrill", NULL,
+};
+
+enum mode { MODE_UNKNOWN, MODE_SYSLOG, MODE_LOCKED };
+
+struct skip_reason {
+    const char *reason;
+    unsigned long long count;
+    unsigned long first_line;
+};
+
+struct rb_ingest {
+    const rb_mem *mem;
+    rb_scratch *scratch;
+    rb_ingest_opts opts;
+    char *map_copy;      /* owned copy of opts.map */
+    char *campaign_copy; /* owned copy of opts.campaign_header */
+    void *state[N_READERS];
+    const struct ingest_reader *forced; /* --format NAME naming one reader, or NULL */
+    bool forced_syslog;                 /* --format syslog */
+    enum mode mode;
+    const struct ingest_reader *locked;
+    size_t locked_i;
+    struct buf carry; /* a line split across chunks */
+    bool skipping;    /* inside an over-long line: drop bytes to its end */
+    unsigned long lineno;
+    int year;
+    long long now;
+    struct buf evbuf; /* the strings of the event being emitted */
+    rb_event_cb cb;
+    void *ud;
+    rb_ingest_stats stats;
+    struct skip_reason skips[MAX_SKIP_REASONS];
+    size_t n_skips;
+    char err[256];
+    struct qc_slot *qc; /* QC_SETS * QC_WAYS, allocated on first use */
+    unsigned long long qc_seq;
+};
+
+/* ---- small helpers ------------------------------------------------------------------------- */
+
+const char *rb_event_kind_name(rb_event_kind k)
+{
+    static const char *const names[RB_EVENT__COUNT] = {
+        "unknown", "delivered", "deferred", "bounced", "expired", "complaint", "dropped",
+    };
+    return (unsigned)k < RB_EVENT__COUNT ? names[k] : "unknown";
+}
+
+const char *const *rb_ingest_formats(void)
+{
+    return format_names;
+}
+
+void ingest_set_error(rb_ingest *ig, const char *fmt, ...)
+{
+    rb_ingest *x = (rb_ingest *)ig;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->err, sizeof x->err, fmt, ap);
+    va_end(ap);
+}
+
+const char *rb_ingest_error(const rb_ingest *ig)
+{
+    return ig && ig->err[0] ? ig->err : "no error";
+}
+
+const char *rb_ingest_format(const rb_ingest *ig)
+{
+    if (!ig)
+        return "";
+    if (ig->mode == MODE_LOCKED && ig->locked)
+        return ig->locked->name;
+    if (ig->mode == MODE_SYSLOG)
+        return "syslog";
+    return "";
+}
+
+unsigned long ingest_lineno(const rb_ingest *ig)
+{
+    return (ig)->lineno;
+}
+
+const rb_ingest_opts *ingest_opts(const rb_ingest *ig)
+{
+    return &(ig)->opts;
+}
+
+const rb_mem *ingest_mem(const rb_ingest *ig)
+{
+    return (ig)->mem;
+}
+
+void rb_ingest_get_stats(const rb_ingest *ig, rb_ingest_stats *out)
+{
+    if (ig && out)
+        *out = ig->stats;
+}
+
+bool rb_ingest_skip_reason(const rb_ingest *ig, size_t i, const char **reason,
+                           unsigned long long *count, unsigned long *first_line)
+{
+    if (!ig || i >= ig->n_skips)
+        return false;
+    if (reason)
+        *reason = ig->skips[i].reason;
+    if (count)
+        *count = ig->skips[i].count;
+    if (first_line)
+        *first_line = ig->skips[i].first_line;
+    return true;
+}
+
+int ingest_malformed(rb_ingest *ig, const char *reason)
+{
+
+    ig->stats.malformed++;
+    size_t i;
+    for (i = 0; i < ig->n_skips; i++)
+        if (ig->skips[i].reason == reason || strcmp(ig->skips[i].reason, reason) == 0)
+            break;
+    if (i == ig->n_skips && i < MAX_SKIP_REASONS) {
+        ig->skips[i].reason = reason;
+        ig->skips[i].first_line = ig->lineno;
+        ig->n_skips++;
+    }
+    if (i < ig->n_skips)
+        ig->skips[i].count++;
+    else
+        ig->skips[MAX_SKIP_REASONS - 1].count++; /* "other" bucket once the table is full */
+    if (ig->opts.strict) {
+        ingest_set_error(ig, "line %lu: %s", ig->lineno, reason);
+        return RB_EPARSE;
+    }
+    return RB_OK;
+}
+
+int ingest_ignored(rb_ingest *ig)
+{
+    (ig)->stats.ignored++;
+    return RB_OK;
+}
+
+void ingest_ev_init(struct ingest_ev *e, rb_event_kind k, const struct ingest_line *ln)
+{
+    memset(e, 0, sizeof *e);
+    e->kind = k;
+    e->delay = -1;
+    if (ln) {
+        e->ts = ln->ts;
+        e->tzoff = ln->tzoff;
+    }
+}
+
+/* ---- time ---------------------------------------------------------------------------------- */
+
+/* days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm) */
+static long long days_from_civil(long long y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
+static bool digits(const char *p, size_t n, unsigned *out)
+{
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        v = v * 10 + (unsigned)(p[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* "hh:mm:ss" at p (8 bytes) */
+static bool hms(const char *p, unsigned *h, unsigned *mi, unsigned *s)
+{
+    return p[2] == ':' && p[5] == ':' && digits(p, 2, h) && digits(p + 3, 2, mi) &&
+           digits(p + 6, 2, s) && *h < 24 && *mi < 60 && *s <= 60;
+}
+
+/* ISO 8601 date-time at s; sep is 'T' or ' ' (either accepted when sep is 0). Sets *used. */
+static bool iso_time(struct slice s, char sep, long long *t, int *tzoff, size_t *used)
+{
+    const char *p = s.p;
+    size_t n = s.len;
+    unsigned y, mo, d, h, mi, sec;
+    if (n < 19 || p[4] != '-' || p[7] != '-' || !digits(p, 4, &y) || !digits(p + 5, 2, &mo) ||
+        !digits(p + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
+        return false;
+    if (sep ? p[10] != sep : (p[10] != 'T' && p[10] != ' '))
+        return false;
+    if (!hms(p + 11, &h, &mi, &sec))
+        return false;
+    size_t i = 19;
+    if (i < n && (p[i] == '.' || p[i] == ',')) {
+        i++;
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
+    }
+    int off = 0;
+    if (i < n && (p[i] == 'Z' || p[i] == 'z')) {
+        i++;
+    } else if (i + 5 < n + 0 + 1 && i < n && (p[i] == '+' || p[i] == '-')) {
+        unsigned oh, om;
+        int sign = p[i] == '-' ? -1 : 1;
+        if (i + 6 <= n && p[i + 3] == ':' && digits(p + i + 1, 2, &oh) &&
+            digits(p + i + 4, 2, &om)) {
+            off = sign * (int)(oh * 3600 + om * 60);
+            i += 6;
+        } else if (i + 5 <= n && digits(p + i + 1, 4, &oh)) {
+            off = sign * (int)((oh / 100) * 3600 + (oh % 100) * 60);
+            i += 5;
+        }
+    }
+    *t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    *tzoff = off;
+    *used = i;
+    return true;
+}
+
+static int month_index(const char *p)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    for (int m = 0; m < 12; m++)
+        if (p[0] == months[m * 3] && p[1] == months[m * 3 + 1] && p[2] == months[m * 3 + 2])
+            return m + 1;
+    return 0;
+}
+
+bool ingest_parse_time(struct slice s, long long *t, int *tzoff)
+{
+    s = slice_trim(s);
+    size_t used;
+    if (s.len >= 19 && iso_time(s, 0, t, tzoff, &used))
+        return true;
+    /* Unix seconds, optionally with a fraction (SendGrid, Mailgun, KumoMTA) */
+    if (s.len >= 9 && s.len <= 20 && s.p[0] >= '0' && s.p[0] <= '9') {
+        long long v = 0;
+        size_t i = 0;
+        while (i < s.len && s.p[i] >= '0' && s.p[i] <= '9' && i < 12)
+            v = v * 10 + (s.p[i++] - '0');
+        if (i == s.len || s.p[i] == '.') {
+            if (i > 10) /* milliseconds */
+                v /= 1000;
+            *t = v;
+            *tzoff = 0;
+            return true;
+        }
+    }
+    return date_parse(s.p, s.len, t, tzoff) == 1;
+}
+
+/* ---- syslog header ------------------------------------------------------------------------- */
+
+static size_t skip_sp(const char *p, size_t i, size_t n)
+{
+    while (i < n && p[i] == ' ')
+        i++;
+    return i;
+}
+
+static size_t word_end(const char *p, size_t i, size_t n)
+{
+    while (i < n && p[i] != ' ')
+        i++;
+    return i;
+}
+
+/* "host prog[pid]: msg" starting at i */
+static bool host_prog(struct ingest_line *ln, size_t i)
+{
+    const char *p = ln->raw.p;
+    size_t n = ln->raw.len;
+    i = skip_sp(p, i, n);
+    size_t h0 = i;
+    i = word_end(p, i, n);
+    if (i == h0 || i >= n)
+        return false;
+    ln->host = slice_make(p + h0, i - h0);
+    i = skip_sp(p, i, n);
+    size_t p0 = i;
+    while (i < n && p[i] != '[' && p[i] != ':' && p[i] != ' ')
+        i++;
+    if (i == p0 || i >= n)
+        return false;
+    ln->prog = slice_make(p + p0, i - p0);
+    if (p[i] == '[') {
+        while (i < n && p[i] != ']')
+            i++;
+        if (i >= n)
+            return false;
+        i++;
+    }
+    if (i >= n || p[i] != ':')
+        return false;
+    i++;
+    if (i < n && p[i] == ' ')
+        i++;
+    ln->msg = slice_make(p + i, n - i);
+    return true;
+}
+
+bool ingest_syslog_parse(struct ingest_line *ln, int year)
+{
+    const char *p = ln->raw.p;
+    size_t n = ln->raw.len, i = 0;
+    ln->msg = ln->raw;
+    ln->prog = ln->host = slice_make("", 0);
+    ln->ts = 0;
+    ln->tzoff = 0;
+    if (n && p[0] == '<') { /* <PRI> */
+        i = 1;
+        while (i < n && i < 5 && p[i] >= '0' && p[i] <= '9')
+            i++;
+        if (i >= n || p[i] != '>')
+            return false;
+        i++;
+        if (i + 1 < n && p[i] == '1' && p[i + 1] == ' ') { /* RFC 5424 */
+            long long t;
+            int off;
+            size_t used;
+            i += 2;
+            if (!iso_time(slice_make(p + i, n - i), 'T', &t, &off, &used))
+                return false;
+            i += used;
+            i = skip_sp(p, i, n);
+            size_t h0 = i;
+            i = word_end(p, i, n);
+            ln->host = slice_make(p + h0, i - h0);
+            i = skip_sp(p, i, n);
+            size_t a0 = i;
+            i = word_end(p, i, n);
+            ln->prog = slice_make(p + a0, i - a0);
+            /* procid, msgid */
+            for (int k = 0; k < 2; k++) {
+                i = skip_sp(p, i, n);
+                i = word_end(p, i, n);
+            }
+            i = skip_sp(p, i, n);
+            if (i < n && p[i] == '[') { /* structured data: [..][..] with quoted values */
+                while (i < n && p[i] == '[') {
+                    bool q = false;
+                    for (i++; i < n; i++) {
+                        if (q && p[i] == '\\') {
+                            i++;
+                            continue;
+                        }
+                        if (p[i] == '"')
+                            q = !q;
+                        else if (!q && p[i] == ']')
+                            break;
+                    }
+                    i++;
+                }
+            } else if (i < n && p[i] == '-') {
+                i++;
+            }
+            i = skip_sp(p, i, n);
+            if (i + 3 <= n && (unsigned char)p[i] == 0xEF && (unsigned char)p[i + 1] == 0xBB &&
+                (unsigned char)p[i + 2] == 0xBF)
+                i += 3; /* BOM */
+            ln->msg = slice_make(p + (i < n ? i : n), i < n ? n - i : 0);
+            ln->ts = t;
+            ln->tzoff = off;
+            return ln->prog.len > 0;
+        }
+    }
+    struct slice rest = slice_make(p + i, n - i);
+    if (rest.len >= 16 && rest.p[3] == ' ' && rest.p[6] == ' ') { /* RFC 3164 */
+        int mo = month_index(rest.p);
+        unsigned d, h, mi, s;
+        const char *dp = rest.p + 4;
+        if (!mo || !(dp[0] == ' ' ? digits(dp + 1, 1, &d) : digits(dp, 2, &d)) || d < 1 || d > 31 ||
+            !hms(rest.p + 7, &h, &mi, &s))
+            return false;
+        if (!host_prog(ln, i + 15))
+            return false;
+        long long y = year;
+        time_t now = 0;
+        if (!y) {
+            now = time(NULL);
+            struct tm tmv;
+            gmtime_r(&now, &tmv);
+            y = tmv.tm_year + 1900;
+        }
+        long long t = days_from_civil(y, (unsigned)mo, d) * 86400 + h * 3600 + mi * 60 + s;
+        if (!year && t > (long long)now + 86400) /* December lines read in January */
+            t = days_from_civil(y - 1, (unsigned)mo, d) * 86400 + h * 3600 + mi * 60 + s;
+        ln->ts = t;
+        ln->tzoff = 0;
+        return true;
+    }
+    if (rest.len >= 20 && rest.p[10] == 'T') { /* RFC 3339 timestamp (rsyslog, journald) */
+        long long t;
+        int off;
+        size_t used;
+        if (!iso_time(rest, 'T', &t, &off, &used))
+            return false;
+        if (!host_prog(ln, i + used))
+            return false;
+        ln->ts = t;
+        ln->tzoff = off;
+        return true;
+    }
+    return false;
+}
+
+/* ---- key=value ----------------------------------------------------------------------------- */
+
+bool ingest_kv(struct slice msg, const char *key, struct slice *val)
+{
+    size_t kl = strlen(key);
+    const char *p = msg.p, *end = msg.p + msg.len;
+    while (p + kl <= end) {
+        const char *hit = memmem(p, (size_t)(end - p), key, kl);
+        if (!hit)
+            return false;
+        if (hit == msg.p || hit[-1] == ' ' || hit[-1] == ',' || hit[-1] == '\t') {
+            const char *v = hit + kl, *e = v;
+            if (v < end && *v == '<') {
+                v++;
+                e = memchr(v, '>', (size_t)(end - v));
+                if (!e)
+                    e = end;
+            } else {
+                while (e < end && *e != ',' && *e != ' ')
+                    e++;
+            }
+            *val = slice_make(v, (size_t)(e - v));
+            return true;
+        }
+        p = hit + 1;
+    }
+    return false;
+}
+
+/* ---- queue cache --------------------------------------------------------------------------- */
+
+static uint32_t qid_hash(struct slice q)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < q.len; i++)
+        h = (h ^ (unsigned char)q.p[i]) * 16777619u;
+    return h;
+}
+
+static char *qc_field(struct qc_slot *s, int f)
+{
+    switch (f) {
+    case QC_FROM:
+        return s->from;
+    case QC_MSGID:
+        return s->msgid;
+    case QC_EXTRA:
+        return s->extra;
+    default:
+        return s->campaign;
+    }
+}
+
+static struct qc_slot *qc_find(rb_ingest *ig, struct slice qid, bool create)
+{
+    if (!qid.len || qid.len > QC_QID)
+        return NULL;
+    if (!ig->qc) {
+        if (!create)
+            return NULL;
+        ig->qc = mem_calloc(ig->mem, (size_t)QC_SETS * QC_WAYS, sizeof *ig->qc);
+        if (!ig->qc)
+            return NULL;
+    }
+    struct qc_slot *set = ig->qc + (size_t)(qid_hash(qid) % QC_SETS) * QC_WAYS, *victim = set;
+    for (int w = 0; w < QC_WAYS; w++) {
+        struct qc_slot *s = &set[w];
+        if (s->seq && s->qid_len == qid.len && memcmp(s->qid, qid.p, qid.len) == 0)
+            return s;
+        if (s->seq < victim->seq)
+            victim = s;
+    }
+    if (!create)
+        return NULL;
+    memset(victim, 0, sizeof *victim);
+    victim->seq = ++ig->qc_seq;
+    victim->qid_len = (unsigned char)qid.len;
+    memcpy(victim->qid, qid.p, qid.len);
+    return victim;
+}
+
+void ingest_qc_put(rb_ingest *ig, struct slice qid, int f, struct slice v)
+{
+
+    struct qc_slot *s = qc_find(ig, qid, true);
+    if (!s || f < 0 || f >= QC__FIELDS)
+        return;
+    size_t n = v.len < qc_field_cap[f] ? v.len : qc_field_cap[f];
+    memcpy(qc_field(s, f), v.p, n);
+    s->len[f] = (unsigned char)n;
+    s->seq = ++ig->qc_seq;
+}
+
+struct slice ingest_qc_get(rb_ingest *ig, struct slice qid, int f)
+{
+    struct qc_slot *s = qc_find(ig, qid, false);
+    if (!s || f < 0 || f >= QC__FIELDS)
+        return slice_make("", 0);
+    return slice_make(qc_field(s, f), s->len[f]);
+}
+
+void ingest_qc_drop(rb_ingest *ig, struct slice qid)
+{
+    struct qc_slot *s = qc_find(ig, qid, false);
+    if (s)
+        s->seq = 0;
+}
+
+/* ---- emission ------------------------------------------------------------------------------ */
+
+/* copies of the event's strings, offsets into evbuf until all are in place (evbuf may move) */
+enum {
+    F_RCPT,
+    F_SENDER,
+    F_SDOM,
+    F_DEST,
+    F_RHOST,
+    F_RIP,
+    F_QID,
+    F_MSGID,
+    F_EVID,
+    F_CAMP,
+    F_SIP,
+    F_SENDDOM,
+    F_VMTA,
+    F_TEXT,
+    F_FBT,
+    F_STATUS,
+    F_CMD,
+    F__N
+};
+
+static struct slice domain_of(struct slice addr)
+{
+    const char *at = NULL;
+    for (size_t i = addr.len; i-- > 0;)
+        if (addr.p[i] == '@') {
+            at = addr.p + i;
+            break;
+        }
+    if (!at)
+        return slice_make("", 0);
+    return slice_make(at + 1, (size_t)(addr.p + addr.len - at - 1));
+}
+
+static int put_field(struct buf *b, size_t *off, struct slice s, bool lower)
+{
+    *off = b->len;
+    if (s.len) {
+        int rc = buf_reserve(b, s.len + 1);
+        if (rc != RB_OK)
+            return rc;
+        char *d = b->p + b->len;
+        for (size_t i = 0; i < s.len; i++) {
+            unsigned char c = (unsigned char)s.p[i];
+            if (c == 0)
+                c = ' ';
+            if (lower && c >= 'A' && c <= 'Z')
+                c = (unsigned char)(c + 32);
+            d[i] = (char)c;
+        }
+        b->len += s.len;
+    }
+    return buf_append(b, "", 1);
+}
+
+int ingest_emit(rb_ingest *ig, const struct ingest_ev *e)
+{
+
+    if (e->ts && ((ig->opts.since && e->ts < ig->opts.since) ||
+                  (ig->opts.until && e->ts >= ig->opts.until))) {
+        ig->stats.filtered++;
+        return RB_OK;
+    }
+    struct buf *b = &ig->evbuf;
+    buf_reset(b);
+    size_t off[F__N];
+    struct slice rcpt = slice_trim(e->recipient), sender = slice_trim(e->sender);
+    struct slice src[F__N] = {
+        [F_RCPT] = rcpt,
+        [F_SENDER] = sender,
+        [F_SDOM] = domain_of(sender),
+        [F_DEST] = domain_of(rcpt),
+        [F_RHOST] = e->rhost,
+        [F_RIP] = e->rhost_ip,
+        [F_QID] = e->queueid,
+        [F_MSGID] = e->messageid,
+        [F_EVID] = e->event_id,
+        [F_CAMP] = e->campaign,
+        [F_SIP] = e->sending_ip,
+        [F_SENDDOM] = e->sending_domain,
+        [F_VMTA] = e->vmta,
+        [F_TEXT] = e->text,
+        [F_FBT] = e->feedbacktype,
+        [F_STATUS] = e->status,
+        [F_CMD] = e->command,
+    };
+    for (int f = 0; f < F__N; f++) {
+        bool lower = f == F_SDOM || f == F_DEST || f == F_RHOST;
+        int rc = put_field(b, &off[f], src[f], lower);
+        if (rc != RB_OK) {
+            return ingest_malformed(ig, "event fields larger than 4 MB");
+        }
+    }
+#define FS(f) (b->p + off[f])
+    rb_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = e->kind;
+    ev.format = ig->mode == MODE_LOCKED && ig->locked ? ig->locked->name : "";
+    ev.recipient = FS(F_RCPT);
+    ev.sender = FS(F_SENDER);
+    ev.senderdomain = FS(F_SDOM);
+    ev.destination = FS(F_DEST);
+    ev.rhost = FS(F_RHOST);
+    ev.rhost_ip = FS(F_RIP);
+    ev.queueid = FS(F_QID);
+    ev.messageid = FS(F_MSGID);
+    ev.event_id = FS(F_EVID);
+    ev.campaign = FS(F_CAMP);
+    ev.sending_ip = FS(F_SIP);
+    ev.sending_domain = FS(F_SENDDOM);
+    ev.vmta = FS(F_VMTA);
+    ev.diagnosticcode = FS(F_TEXT);
+    ev.feedbacktype = FS(F_FBT);
+    ev.timestamp = e->ts;
+    ev.timezoneoffset = e->tzoff;
+    ev.delay = e->delay;
+    ev.line = ig->lineno;
+
+    rb_verdict *v = &ev.verdict;
+    int rc = RB_OK;
+    switch (e->kind) {
+    case RB_EVENT_DEFERRED:
+    case RB_EVENT_BOUNCED:
+    case RB_EVENT_EXPIRED:
+    case RB_EVENT_DROPPED:
+    case RB_EVENT_UNKNOWN: {
+        rb_input in;
+        memset(&in, 0, sizeof in);
+        in.text = FS(F_TEXT);
+        in.text_len = e->text.len;
+        in.status = e->status.len ? FS(F_STATUS) : NULL;
+        in.replycode = e->replycode;
+        in.rhost = e->rhost.len ? FS(F_RHOST) : NULL;
+        in.action = e->kind == RB_EVENT_DEFERRED ? "delayed" : "failed";
+        in.hint = e->hint;
+        if (e->kind == RB_EVENT_EXPIRED && !in.hint)
+            in.hint = RB_REASON_EXPIRED;
+        in.command = e->command.len ? FS(F_CMD) : NULL;
+        rc = rb_classify(ig->scratch, &in, v);
+        break;
+    }
+    case RB_EVENT_DELIVERED:
+    case RB_EVENT_COMPLAINT:
+    default:
+        rc = rb_parse_reply(ig->scratch, FS(F_TEXT), e->text.len, &v->reply);
+        if (!v->reply.replycode && e->replycode)
+            v->reply.replycode = e->replycode;
+        if (!v->reply.status[0] && e->status.len && e->status.len < sizeof v->reply.status)
+            memcpy(v->reply.status, FS(F_STATUS), e->status.len + 1);
+        if (e->kind == RB_EVENT_COMPLAINT) {
+            v->reason = RB_REASON_FEEDBACK;
+            v->category = RB_CAT_COMPLAINT;
+            v->scope = RB_SCOPE_RECIPIENT;
+            v->remedy = RB_REMEDY_SUPPRESS_RECIPIENT;
+            v->rule = "event.complaint";
+        } else {
+            v->reason = RB_REASON_DELIVERED;
+            v->category = RB_CAT_DELIVERED;
+            v->rule = "event.delivered";
+        }
+        v->confidence = 100;
+        break;
+    }
+#undef FS
+    if (rc != RB_OK)
+        return rc;
+    ig->stats.events++;
+    if ((unsigned)e->kind < RB_EVENT__COUNT)
+        ig->stats.by_kind[e->kind]++;
+    return ig->cb ? ig->cb(&ev, ig->ud) : RB_OK;
+}
+
+/* ---- reader selection ---------------------------------------------------------------------- */
+
+static bool prog_matches(struct slice prog, const char *name)
+{
+    size_t n = strlen(name);
+    if (n && name[n - 1] == '/') { /* "postfix/": postfix/smtp, postfix-out/smtp */
+        n--;
+        if (prog.len <= n || memcmp(prog.p, name, n) != 0)
+            return false;
+        return memchr(prog.p + n, '/', prog.len - n) != NULL;
+    }
+    return prog.len == n && memcmp(prog.p, name, n) == 0;
+}
+
+static int reader_for_prog(struct slice prog)
+{
+    for (size_t r = 0; r < N_READERS; r++) {
+        const char *const *pp = readers[r]->progs;
+        for (; pp && *pp; pp++)
+            if (prog_matches(prog, *pp))
+                return (int)r;
+    }
+    return -1;
+}
+
+static int call_reader(rb_ingest *ig, size_t r, const struct ingest_line *ln)
+{
+    return readers[r]->line(ig, ig->state[r], ln);
+}
+
+static int lock_reader(rb_ingest *ig, size_t r)
+{
+    ig->mode = MODE_LOCKED;
+    ig->locked = readers[r];
+    ig->locked_i = r;
+    return RB_OK;
+}
+
+static int route_line(rb_ingest *ig, struct ingest_line *ln)
+{
+    if (ig->forced) {
+        if (ig->forced->progs)
+            ingest_syslog_parse(ln, ig->year);
+        return call_reader(ig, ig->locked_i, ln);
+    }
+    if (ig->mode == MODE_LOCKED)
+        return call_reader(ig, ig->locked_i, ln);
+    if (ln->raw.len == 0)
+        return RB_OK;
+    if (ingest_syslog_parse(ln, ig->year)) {
+        if (ig->mode == MODE_UNKNOWN)
+            ig->mode = MODE_SYSLOG;
+        int r = reader_for_prog(ln->prog);
+        if (r < 0)
+            return ingest_ignored(ig);
+        ig->locked = readers[r]; /* for rb_event.format */
+        ig->mode = MODE_SYSLOG;
+        int rc;
+        {
+            /* format names the reader for this line only */
+            const struct ingest_reader *save = ig->locked;
+            enum mode m = ig->mode;
+            ig->mode = MODE_LOCKED;
+            rc = call_reader(ig, (size_t)r, ln);
+            ig->mode = m;
+            ig->locked = save;
+        }
+        return rc;
+    }
+    if (ig->mode == MODE_SYSLOG || ig->forced_syslog)
+        return ingest_malformed(ig, "line without a syslog header");
+    int best = 0;
+    size_t best_r = 0;
+    for (size_t r = 0; r < N_READERS; r++) {
+        if (!readers[r]->sniff)
+            continue;
+        int s = readers[r]->sniff(ln);
+        if (s > best)
+            best = s, best_r = r;
+    }
+    if (!best)
+        return ingest_malformed(ig, "unrecognised line format");
+    lock_reader(ig, best_r);
+    return call_reader(ig, best_r, ln);
+}
+
+static int process_line(rb_ingest *ig, const char *p, size_t n)
+{
+    if (n && p[n - 1] == '\r')
+        n--;
+    ig->lineno++;
+    ig->stats.lines++;
+    struct ingest_line ln;
+    memset(&ln, 0, sizeof ln);
+    ln.raw = ln.msg = slice_make(p, n);
+    ln.prog = ln.host = slice_make("", 0);
+    ln.lineno = ig->lineno;
+    if (memchr(p, '\0', n))
+        return ingest_malformed(ig, "binary data (NUL byte) in line");
+    return route_line(ig, &ln);
+}
+
+/* ---- public entry points ------------------------------------------------------------------- */
+
+static const struct ingest_reader *reader_by_name(const char *name, bool *syslog)
+{
+    *syslog = false;
+    if (!name || !*name || strcmp(name, "auto") == 0)
+        return NULL;
+    if (strcmp(name, "syslog") == 0) {
+        *syslog = true;
+        return NULL;
+    }
+    for (size_t r = 0; r < N_READERS; r++)
+        if (strcmp(readers[r]->name, name) == 0)
+            return readers[r];
+    /* JSON flavours are one reader: it recognises each document's shape */
+    static const char *const json_names[] = {"kumomta",  "ses",       "sendgrid", "mailgun",
+                                             "postmark", "sparkpost", "mandrill"};
+    for (size_t i = 0; i < sizeof json_names / sizeof json_names[0]; i++)
+        if (strcmp(json_names[i], name) == 0)
+            return &ingest_reader_json;
+    return (const struct ingest_reader *)-1;
+}
+
+int rb_ingest_new(const rb_classifier *c, const rb_ingest_opts *opts, rb_ingest **out)
+{
+    if (!c || !out)
+        return RB_EINVAL;
+    *out = NULL;
+    rb_ingest *ig = calloc(1, sizeof *ig);
+    if (!ig)
+        return RB_ENOMEM;
+    ig->mem = NULL;
+    if (opts)
+        ig->opts = *opts;
+    ig->year = ig->opts.year;
+    buf_init(&ig->carry, INGEST_MAX_LINE, ig->mem);
+    buf_init(&ig->evbuf, INGEST_EV_CAP, ig->mem);
+    int rc = rb_scratch_new(c, &ig->scratch);
+    if (rc != RB_OK) {
+        rb_ingest_free(ig);
+        return rc;
+    }
+    if (ig->opts.map) {
+        ig->map_copy = strdup(ig->opts.map);
+        if (!ig->map_copy) {
+            rb_ingest_free(ig);
+            return RB_ENOMEM;
+        }
+        ig->opts.map = ig->map_copy;
+    }
+    if (ig->opts.campaign_header) {
+        ig->campaign_copy = strdup(ig->opts.campaign_header);
+        if (!ig->campaign_copy) {
+            rb_ingest_free(ig);
+            return RB_ENOMEM;
+        }
+        ig->opts.campaign_header = ig->campaign_copy;
+    }
+    ig->opts.format = NULL; /* not kept: the caller's string may go away */
+    bool sys;
+    const struct ingest_reader *f = reader_by_name(opts ? opts->format : NULL, &sys);
+    if (f == (const struct ingest_reader *)-1) {
+        ingest_set_error(ig, "unknown format '%s' (see rb_ingest_formats)", opts->format);
+        *out = ig;
+        return RB_EINVAL;
+    }
+    ig->forced_syslog = sys;
+    for (size_t r = 0; r < N_READERS; r++) {
+        if (readers[r]->state_size) {
+            ig->state[r] = calloc(1, readers[r]->state_size);
+            if (!ig->state[r]) {
+                rb_ingest_free(ig);
+                return RB_ENOMEM;
+            }
+        }
+        if (readers[r] == f) {
+            ig->forced = f;
+            lock_reader(ig, r);
+        }
+    }
+    for (size_t r = 0; r < N_READERS; r++) {
+        if (readers[r]->init) {
+            rc = readers[r]->init(ig, ig->state[r]);
+            if (rc == RB_EINVAL) {
+                *out = ig; /* so the caller can read rb_ingest_error() */
+                return rc;
+            }
+            if (rc != RB_OK) {
+                rb_ingest_free(ig);
+                return rc;
+            }
+        }
+    }
+    *out = ig;
+    return RB_OK;
+}
+
+rb_ingest *rb_ingest_free(rb_ingest *ig)
+{
+    if (!ig)
+        return NULL;
+    for (size_t r = 0; r < N_READERS; r++) {
+        if (ig->state[r] && readers[r]->fini)
+            readers[r]->fini(ig, ig->state[r]);
+        free(ig->state[r]);
+    }
+    buf_free(&ig->carry);
+    buf_free(&ig->evbuf);
+    rb_scratch_free(ig->scratch);
+    mem_free(ig->mem, ig->qc);
+    free(ig->map_copy);
+    free(ig->campaign_copy);
+    free(ig);
+    return NULL;
+}
+
+int rb_ingest_feed(rb_ingest *ig, const char *p, size_t n, rb_event_cb cb, void *ud)
+{
+    if (!ig || (!p && n))
+        return RB_EINVAL;
+    ig->cb = cb;
+    ig->ud = ud;
+    ig->stats.bytes += n;
+    int rc = RB_OK;
+    while (n) {
+        const char *nl = memchr(p, '\n', n);
+        size_t seg = nl ? (size_t)(nl - p) : n;
+        if (ig->skipping) {
+            if (nl)
+                ig->skipping = false;
+        } else if (ig->carry.len || !nl) {
+            /* part of a line that began in an earlier chunk, or ends in a later one */
+            if (buf_append(&ig->carry, p, seg) != RB_OK) {
+                buf_reset(&ig->carry);
+                ig->lineno++;
+                ig->stats.lines++;
+                rc = ingest_malformed(ig, "line longer than 1 MB");
+                ig->skipping = nl == NULL;
+            } else if (nl) {
+                rc = process_line(ig, ig->carry.p, ig->carry.len);
+                buf_reset(&ig->carry);
+            }
+        } else {
+            rc = process_line(ig, p, seg);
+        }
+        if (rc != RB_OK)
+            return rc;
+        if (!nl)
+            break;
+        p = nl + 1;
+        n -= seg + 1;
+    }
+    return RB_OK;
+}
+
+int rb_ingest_end(rb_ingest *ig, rb_event_cb cb, void *ud)
+{
+    if (!ig)
+        return RB_EINVAL;
+    ig->cb = cb;
+    ig->ud = ud;
+    int rc = RB_OK;
+    if (ig->carry.len && !ig->skipping)
+        rc = process_line(ig, ig->carry.p, ig->carry.len);
+    buf_reset(&ig->carry);
+    ig->skipping = false;
+    for (size_t r = 0; r < N_READERS && rc == RB_OK; r++) {
+        if (readers[r]->end && (!ig->forced || readers[r] == ig->forced)) {
+            /* a reader in the middle of a document gets to finish it */
+            bool was_locked = ig->mode == MODE_LOCKED && ig->locked == readers[r];
+            if (was_locked || ig->forced == readers[r])
+                rc = readers[r]->end(ig, ig->state[r]);
+        }
+    }
+    for (size_t r = 0; r < N_READERS; r++)
+        if (readers[r]->reset)
+            readers[r]->reset(ig, ig->state[r]);
+    ig->lineno = 0;
+    if (!ig->forced) {
+        ig->mode = MODE_UNKNOWN;
+        ig->locked = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ingest_json.c - placeholder readers: being written (issue 4). */
+#include "ingest.h"
+static int todo_line(rb_ingest *ig, void *state, const struct ingest_line *ln)
+{
+    (void)state;
+    (void)ln;
+    return ingest_malformed(ig, "format reader not written yet");
+}
+const struct ingest_reader ingest_reader_json = {.name = "json", .line = todo_line};

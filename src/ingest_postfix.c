@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ingest_postfix.c - Postfix log lines -> events.
+ *
+ * DESCRIPTION
+ *   Delivery agents (smtp, lmtp, local, virtual, pipe, error, discard) log one line per
+ *   recipient and attempt:
+ *     QID: to=<r>, [orig_to=<o>,] relay=host[ip]:port, delay=D, delays=a/b/c/d, dsn=X.Y.Z,
+ *          status=sent|deferred|bounced|expired (TEXT)
+ *   where TEXT is "host H[ip] said: REPLY (in reply to CMD command)" or Postfix's own words.
+ *   Earlier lines of the same queue id carry what the delivery line lacks: cleanup logs
+ *   "QID: message-id=<..>" (and "info: header NAME: value" for header_checks INFO rules: the
+ *   campaign header), qmgr logs "QID: from=<..>, size=.., nrcpt=..". Those are kept in the
+ *   framework's bounded queue cache and dropped at "QID: removed". qmgr's
+ *   "QID: from=<..>, status=expired, returned to sender" names no recipient: the event gets
+ *   the last recipient deferred for that queue id.
+ *   Lines are recognised by content, not by the daemon name, so bare messages (no syslog
+ *   header, as grok test data has them) decode too.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <string.h>
+
+#include "ingest.h"
+
+static const char *const postfix_progs[] = {"postfix/", NULL};
+
+/* queue id: "NOQUEUE" or 5..20 alphanumerics, then ':' */
+static bool queue_id(struct slice msg, struct slice *qid, struct slice *rest)
+{
+    size_t i = 0;
+    while (i < msg.len && i <= 20) {
+        char c = msg.p[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+            break;
+        i++;
+    }
+    if (i < 5 || i > 20 || i + 1 >= msg.len || msg.p[i] != ':' || msg.p[i + 1] != ' ')
+        return false;
+    *qid = slice_make(msg.p, i);
+    *rest = slice_make(msg.p + i + 2, msg.len - i - 2);
+    return true;
+}
+
+static bool starts(struct slice s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return s.len >= n && memcmp(s.p, lit, n) == 0;
+}
+
+/* relay=host[ip]:port -> host, ip */
+static void split_relay(struct slice relay, struct slice *host, struct slice *ip)
+{
+    *host = relay;
+    *ip = slice_make("", 0);
+    const char *lb = memchr(relay.p, '[', relay.len);
+    if (!lb) {
+        /* relay=none, local, virtual, or host:port */
+        const char *colon = memchr(relay.p, ':', relay.len);
+        if (colon)
+            host->len = (size_t)(colon - relay.p);
+        if (slice_eq_ci(*host, "none"))
+            host->len = 0;
+        return;
+    }
+    host->len = (size_t)(lb - relay.p);
+    const char *rb = memchr(lb, ']', (size_t)(relay.p + relay.len - lb));
+    if (rb)
+        *ip = slice_make(lb + 1, (size_t)(rb - lb - 1));
+}
+
+/* "(in reply to RCPT TO command)" -> "RCPT" */
+static struct slice reply_command(struct slice text)
+{
+    static const char key[] = "in reply to ";
+    const char *hit = memmem(text.p, text.len, key, sizeof key - 1);
+    if (!hit)
+        return slice_make("", 0);
+    const char *w = hit + sizeof key - 1, *end = text.p + text.len;
+    if (end - w >= 7 && memcmp(w, "end of ", 7) == 0)
+        w += 7;
+    const char *e = w;
+    while (e < end && ((*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z')))
+        e++;
+    return slice_make(w, (size_t)(e - w));
+}
+
+/* the parenthesised text after "status=word " (to the last ')' of the line) */
+static struct slice status_text(struct slice after)
+{
+    const char *lp = memchr(after.p, '(', after.len);
+    if (!lp)
+        return slice_make("", 0);
+    const char *end = after.p + after.len;
+    while (end > lp + 1 && end[-1] != ')')
+        end--;
+    if (end == lp + 1)
+        return slice_make(lp + 1, (size_t)(after.p + after.len - lp - 1)); /* cut line */
+    return slice_make(lp + 1, (size_t)(end - 1 - lp - 1));
+}
+
+static rb_event_kind status_kind(struct slice st)
+{
+    if (slice_eq_ci(st, "sent") || slice_eq_ci(st, "delivered"))
+        return RB_EVENT_DELIVERED;
+    if (slice_eq_ci(st, "deferred"))
+        return RB_EVENT_DEFERRED;
+    if (slice_eq_ci(st, "bounced") || slice_eq_ci(st, "undeliverable"))
+        return RB_EVENT_BOUNCED;
+    if (slice_eq_ci(st, "expired"))
+        return RB_EVENT_EXPIRED;
+    return RB_EVENT_UNKNOWN;
+}
+
+static int delivery_line(rb_ingest *ig, const struct ingest_line *ln, struct slice qid,
+                         struct slice rest)
+{
+    struct slice to, st, v;
+    if (!ingest_kv(rest, "to=", &to) || !ingest_kv(rest, "status=", &st))
+        return ingest_malformed(ig, "postfix: delivery line without to= or status=");
+    rb_event_kind k = status_kind(st);
+    if (k == RB_EVENT_UNKNOWN)
+        return ingest_malformed(ig, "postfix: unknown status= value");
+    struct ingest_ev e;
+    ingest_ev_init(&e, k, ln);
+    e.recipient = to;
+    e.queueid = qid;
+    if (ingest_kv(rest, "relay=", &v))
+        split_relay(v, &e.rhost, &e.rhost_ip);
+    if (ingest_kv(rest, "dsn=", &v))
+        e.status = v;
+    if (ingest_kv(rest, "delay=", &v)) {
+        double d = 0, scale = 0;
+        for (size_t i = 0; i < v.len; i++) {
+            char c = v.p[i];
+            if (c >= '0' && c <= '9') {
+                if (scale) {
+                    d += (c - '0') * scale;
+                    scale /= 10;
+                } else {
+                    d = d * 10 + (c - '0');
+                }
+            } else if (c == '.' && !scale) {
+                scale = 0.1;
+            } else {
+                break;
+            }
+        }
+        e.delay = d;
+    }
+    const char *stp = st.p + st.len;
+    e.text = status_text(slice_make(stp, (size_t)(rest.p + rest.len - stp)));
+    e.command = reply_command(e.text);
+    e.sender = ingest_qc_get(ig, qid, QC_FROM);
+    e.messageid = ingest_qc_get(ig, qid, QC_MSGID);
+    e.campaign = ingest_qc_get(ig, qid, QC_CAMPAIGN);
+    if (k == RB_EVENT_DEFERRED)
+        ingest_qc_put(ig, qid, QC_EXTRA, to);
+    return ingest_emit(ig, &e);
+}
+
+/* qmgr: "from=<s>, size=N, nrcpt=N (queue active)" or "from=<s>, status=expired, ..." */
+static int qmgr_from(rb_ingest *ig, const struct ingest_line *ln, struct slice qid,
+                     struct slice rest)
+{
+    struct slice from, st;
+    if (!ingest_kv(rest, "from=", &from))
+        return ingest_ignored(ig);
+    if (!ingest_kv(rest, "status=", &st)) {
+        ingest_qc_put(ig, qid, QC_FROM, from);
+        return ingest_ignored(ig);
+    }
+    if (!slice_eq_ci(st, "expired"))
+        return ingest_ignored(ig);
+    struct ingest_ev e;
+    ingest_ev_init(&e, RB_EVENT_EXPIRED, ln);
+    e.sender = from;
+    e.queueid = qid;
+    e.recipient = ingest_qc_get(ig, qid, QC_EXTRA);
+    e.messageid = ingest_qc_get(ig, qid, QC_MSGID);
+    e.campaign = ingest_qc_get(ig, qid, QC_CAMPAIGN);
+    const char *stp = st.p + st.len;
+    struct slice tail = slice_make(stp, (size_t)(rest.p + rest.len - stp));
+    e.text = slice_trim(tail);
+    if (e.text.len && e.text.p[0] == ',')
+        e.text = slice_trim(slice_make(e.text.p + 1, e.text.len - 1));
+    return ingest_emit(ig, &e);
+}
+
+/* cleanup: "info: header NAME: value from host[ip]; from=<..> to=<..> ..." */
+static int header_info(rb_ingest *ig, struct slice qid, struct slice rest)
+{
+    const rb_ingest_opts *o = ingest_opts(ig);
+    const char *want =
+        o->campaign_header && *o->campaign_header ? o->campaign_header : "X-Campaign-ID";
+    size_t wl = strlen(want);
+    const char *h = rest.p, *end = rest.p + rest.len;
+    /* skip "info: header " / "warning: header " */
+    const char *hdr = memmem(h, rest.len, "header ", 7);
+    if (!hdr)
+        return ingest_ignored(ig);
+    hdr += 7;
+    if ((size_t)(end - hdr) <= wl + 1 || !mem_eq_ci(hdr, want, wl) || hdr[wl] != ':')
+        return ingest_ignored(ig);
+    const char *v = hdr + wl + 1;
+    while (v < end && *v == ' ')
+        v++;
+    const char *ve = memmem(v, (size_t)(end - v), " from ", 6);
+    if (!ve)
+        ve = end;
+    ingest_qc_put(ig, qid, QC_CAMPAIGN, slice_trim(slice_make(v, (size_t)(ve - v))));
+    return ingest_ignored(ig);
+}
+
+static int postfix_line(rb_ingest *ig, void *state, const struct ingest_line *ln)
+{
+    (void)state;
+    struct slice qid, rest;
+    if (!queue_id(ln->msg, &qid, &rest))
+        return ingest_ignored(ig); /* connect/disconnect, warnings, statistics ... */
+    if (starts(rest, "to=<"))
+        return delivery_line(ig, ln, qid, rest);
+    if (starts(rest, "from=<"))
+        return qmgr_from(ig, ln, qid, rest);
+    if (starts(rest, "message-id=")) {
+        struct slice mid;
+        if (ingest_kv(rest, "message-id=", &mid))
+            ingest_qc_put(ig, qid, QC_MSGID, mid);
+        return ingest_ignored(ig);
+    }
+    if (starts(rest, "removed")) {
+        ingest_qc_drop(ig, qid);
+        return ingest_ignored(ig);
+    }
+    if (starts(rest, "info: header ") || starts(rest, "warning: header "))
+        return header_info(ig, qid, rest);
+    return ingest_ignored(ig);
+}
+
+/* a file of bare Postfix messages: "QID: to=<...>, relay=..." */
+static int postfix_sniff(const struct ingest_line *ln)
+{
+    struct slice qid, rest;
+    if (!queue_id(ln->raw, &qid, &rest))
+        return 0;
+    if (starts(rest, "to=<") || starts(rest, "from=<") || starts(rest, "message-id="))
+        return 60;
+    return 0;
+}
+
+const struct ingest_reader ingest_reader_postfix = {
+    .name = "postfix",
+    .sniff = postfix_sniff,
+    .progs = postfix_progs,
+    .line = postfix_line,
+};
