@@ -6,8 +6,9 @@
  * DESCRIPTION
  *   Reads each FILE (or stdin) in 1 MB chunks through librebound's rb_ingest (constant memory
  *   whatever the input size); gzip is recognised by its magic bytes and inflated with zlib.
- *   Output: JSON Lines (default) or --output tsv (format, kind, recipient, status, replycode,
- *   reason, category, rhost). A summary goes to stderr (counts per kind, skipped lines and
+ *   Output: JSON Lines (default) or --output tsv (a header line, then format, kind,
+ *   timestamp, recipient, sender, rhost, queueid, messageid, campaign, sending_ip, status,
+ *   replycode, reason, category). A summary goes to stderr (counts per kind, skipped lines and
  *   why); on a TTY a progress line is shown for inputs over 64 MB. Exit status: 0, 1 if an
  *   input could not be read completely (a truncated gzip stream, an I/O error) or --strict
  *   stopped at a malformed line, 2 for usage errors.
@@ -56,19 +57,23 @@ static int on_event(const rb_event *e, void *ud)
     struct buf *b = &x->out;
     int rc = RB_OK;
     if (x->fmt == OF_TSV) {
-        tsv_field(b, e->format);
-        rc = buf_printf(b, "\t%s\t", rb_event_kind_name(e->kind));
-        tsv_field(b, e->recipient);
+        /* format kind timestamp recipient sender rhost queueid messageid campaign sending_ip
+         * status replycode reason category (header line: --output tsv prints it first) */
+        rc = buf_printf(b, "%s\t%s\t%lld\t", e->format, rb_event_kind_name(e->kind), e->timestamp);
+        const char *cols[] = {e->recipient, e->sender,   e->rhost,     e->queueid,
+                              e->messageid, e->campaign, e->sending_ip};
+        for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+            tsv_field(b, cols[i]);
+            if (rc == RB_OK)
+                rc = buf_putc(b, '\t');
+        }
         if (rc == RB_OK)
-            rc = buf_printf(b, "\t%s\t", v->reply.status);
+            rc = buf_printf(b, "%s\t", v->reply.status);
         if (rc == RB_OK && v->reply.replycode)
             rc = buf_printf(b, "%d", v->reply.replycode);
         if (rc == RB_OK)
-            rc = buf_printf(b, "\t%s\t%s\t", rb_reason_name(v->reason),
+            rc = buf_printf(b, "\t%s\t%s\n", rb_reason_name(v->reason),
                             rb_category_name(v->category));
-        tsv_field(b, e->rhost);
-        if (rc == RB_OK)
-            rc = buf_putc(b, '\n');
     } else {
         int first = 1;
         rc = buf_putc(b, '{');
@@ -375,6 +380,10 @@ int cmd_ingest(int argc, char **argv)
     if (!chunk)
         die("out of memory");
     int failed = 0;
+    if (x.fmt == OF_TSV)
+        fputs("format\tkind\ttimestamp\trecipient\tsender\trhost\tqueueid\tmessageid\tcampaign\t"
+              "sending_ip\tstatus\treplycode\treason\tcategory\n",
+              stdout);
     if (i >= argc)
         failed |= ingest_file(&x, ig, "-", chunk);
     for (; i < argc; i++)
