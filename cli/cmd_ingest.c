@@ -39,6 +39,7 @@ struct ingest_ctx {
     struct buf out;
     unsigned long errors;
     int progress; /* show a progress line on stderr */
+    int meanings; /* --meanings: the catalog's prose for each code in every event */
 };
 
 static void tsv_field(struct buf *b, const char *s)
@@ -77,9 +78,10 @@ static int on_event(const rb_event *e, void *ud)
     } else {
         int first = 1;
         rc = buf_putc(b, '{');
+/* fields the source does not give are left out (a log line rarely has them all) */
 #define S(k, val)                                                                                  \
-    if (rc == RB_OK)                                                                               \
-    rc = json_key_str(b, &first, k, (val)[0] ? (val) : NULL)
+    if (rc == RB_OK && (val)[0])                                                                   \
+    rc = json_key_str(b, &first, k, (val))
         S("format", e->format);
         S("event", rb_event_kind_name(e->kind));
         S("recipient", e->recipient);
@@ -102,11 +104,12 @@ static int on_event(const rb_event *e, void *ud)
         S("diagnosticcode", e->diagnosticcode);
         S("feedbacktype", e->feedbacktype);
 #undef S
-        if (rc == RB_OK && e->delay >= 0) {
-            rc = buf_printf(b, ",\"delay\":%.3f", e->delay);
+        if (rc == RB_OK && e->delay >= 0) { /* seconds with millisecond precision */
+            long long ms = (long long)(e->delay * 1000.0 + 0.5);
+            rc = json_key_int(b, &first, "delay_ms", ms);
         }
         if (rc == RB_OK)
-            rc = verdict_json_fields(b, &first, v);
+            rc = verdict_json_fields_opt(b, &first, v, x->meanings ? 0 : VERDICT_COMPACT);
         if (rc == RB_OK)
             rc = buf_append(b, "}\n", 2);
     }
@@ -273,7 +276,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: rebound ingest [--format auto|NAME] [--output json|tsv] [--since WHEN]\n"
                "                      [--until WHEN] [--map SPEC] [--campaign-header NAME]\n"
-               "                      [--year N] [--strict] [-q] [FILE...]\n"
+               "                      [--year N] [--strict] [--meanings] [-q] [FILE...]\n"
                "Read MTA logs, ESP webhook payloads and exports; print one event per line.\n"
                "FILE: a log or export (gzip read transparently); '-' or none reads stdin.\n"
                "--format: auto (default: per file, and per line in syslog streams), syslog, or\n"
@@ -284,7 +287,9 @@ static void usage(FILE *f)
     fprintf(f, "\n--map: generic CSV columns, e.g. recipient=Email,code=\"Bounce Code\","
                "text=Reason,campaign=Campaign\n"
                "--since/--until: 2024-05-01, 2024-05-01T12:00:00Z or Unix seconds.\n"
-               "--strict: stop at the first malformed line. -q: no summary on stderr.\n");
+               "--strict: stop at the first malformed line. -q: no summary on stderr.\n"
+               "JSON output leaves out fields the source does not give; --meanings adds the\n"
+               "catalog's description of each code (as `rebound explain --json` prints).\n");
 }
 
 static void summary(rb_ingest *ig)
@@ -347,6 +352,8 @@ int cmd_ingest(int argc, char **argv)
             o.year = atoi(argv[++i]);
             if (o.year < 1970 || o.year > 9999)
                 die("ingest: --year: not a year: '%s'", argv[i]);
+        } else if (strcmp(a, "--meanings") == 0) {
+            x.meanings = 1;
         } else if (strcmp(a, "--strict") == 0) {
             o.strict = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
@@ -380,10 +387,13 @@ int cmd_ingest(int argc, char **argv)
     if (!chunk)
         die("out of memory");
     int failed = 0;
-    if (x.fmt == OF_TSV)
-        fputs("format\tkind\ttimestamp\trecipient\tsender\trhost\tqueueid\tmessageid\tcampaign\t"
-              "sending_ip\tstatus\treplycode\treason\tcategory\n",
-              stdout);
+    if (x.fmt == OF_TSV) {
+        static const char hdr[] = "format\tkind\ttimestamp\trecipient\tsender\trhost\tqueueid\t"
+                                  "messageid\tcampaign\tsending_ip\tstatus\treplycode\treason\t"
+                                  "category\n";
+        if (buf_append(&x.out, hdr, sizeof hdr - 1) != RB_OK)
+            die("out of memory");
+    }
     if (i >= argc)
         failed |= ingest_file(&x, ig, "-", chunk);
     for (; i < argc; i++)

@@ -73,7 +73,7 @@ int buf_append(struct buf *b, const void *p, size_t n)
     return RB_OK;
 }
 
-int buf_putc(struct buf *b, char c)
+int buf_putc_slow(struct buf *b, char c)
 {
     return buf_append(b, &c, 1);
 }

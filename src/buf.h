@@ -38,8 +38,18 @@ void buf_reset(struct buf *b);
 int buf_reserve(struct buf *b, size_t n) BUF_WARN_UNUSED;
 /* buf_append - append (p, n); RB_OK, RB_ETOOBIG (nothing appended) or RB_ENOMEM. */
 int buf_append(struct buf *b, const void *p, size_t n) BUF_WARN_UNUSED;
-/* buf_putc - append one byte. */
-int buf_putc(struct buf *b, char c) BUF_WARN_UNUSED;
+/* buf_putc - append one byte (inline fast path when there is room; output writers call it
+ * per character). */
+int buf_putc_slow(struct buf *b, char c) BUF_WARN_UNUSED;
+static inline BUF_WARN_UNUSED int buf_putc(struct buf *b, char c)
+{
+    if (b->len + 2 <= b->alloc && b->len < b->cap) {
+        b->p[b->len++] = c;
+        b->p[b->len] = '\0';
+        return RB_OK;
+    }
+    return buf_putc_slow(b, c);
+}
 /* buf_puts - append a NUL-terminated string. */
 int buf_puts(struct buf *b, const char *s) BUF_WARN_UNUSED;
 /* buf_printf - append formatted text. */

@@ -32,14 +32,20 @@
 #define INGEST_EV_CAP (4u << 20)   /* all strings of one event together */
 #define MAX_SKIP_REASONS 32
 
-/* queue cache geometry: QC_SETS x QC_WAYS slots, replaced oldest-first within a set */
+/* queue cache geometry: QC_SETS sets of QC_WAYS slots, replaced oldest-first within a set.
+ * A set's tags (hash, age) share one cache line, so a lookup touches one line plus the
+ * matching slot, not every slot of the set. */
 #define QC_SETS 8192
 #define QC_WAYS 4
 #define QC_QID 40
 static const unsigned short qc_field_cap[QC__FIELDS] = {160, 200, 72, 64};
 
+struct qc_set {
+    uint32_t tag[QC_WAYS];           /* hash of the queue id, 0 = free */
+    unsigned long long seq[QC_WAYS]; /* last use, for replacement */
+};
+
 struct qc_slot {
-    unsigned long long seq; /* 0 = free */
     unsigned char qid_len;
     unsigned char len[QC__FIELDS];
     char qid[QC_QID];
@@ -85,8 +91,9 @@ struct rb_ingest {
     struct buf carry; /* a line split across chunks */
     bool skipping;    /* inside an over-long line: drop bytes to its end */
     unsigned long lineno;
-    int year;
-    long long now;
+    int year;         /* opts.year, or 0 */
+    int year_now;     /* the current year (for dates without one) */
+    long long now;    /* time of rb_ingest_new */
     struct buf evbuf; /* the strings of the event being emitted */
     rb_event_cb cb;
     void *ud;
@@ -94,7 +101,11 @@ struct rb_ingest {
     struct skip_reason skips[MAX_SKIP_REASONS];
     size_t n_skips;
     char err[256];
-    struct qc_slot *qc; /* QC_SETS * QC_WAYS, allocated on first use */
+    char last_prog[32]; /* routing cache: the previous line's program and its reader */
+    size_t last_prog_len;
+    int last_reader;
+    struct qc_set *qc_sets; /* QC_SETS, allocated on first use */
+    struct qc_slot *qc;     /* QC_SETS * QC_WAYS */
     unsigned long long qc_seq;
 };
 
@@ -301,14 +312,17 @@ bool ingest_parse_time(struct slice s, long long *t, int *tzoff)
     size_t used;
     if (s.len >= 19 && iso_time(s, 0, t, tzoff, &used))
         return true;
-    /* Unix seconds, optionally with a fraction (SendGrid, Mailgun, KumoMTA) */
-    if (s.len >= 9 && s.len <= 20 && s.p[0] >= '0' && s.p[0] <= '9') {
+    /* Unix seconds, optionally with a fraction (SendGrid, Mailgun, KumoMTA); 13 and 16
+     * digits are milli- and microseconds (JavaScript and Java exports) */
+    if (s.len >= 9 && s.len <= 24 && s.p[0] >= '0' && s.p[0] <= '9') {
         long long v = 0;
         size_t i = 0;
-        while (i < s.len && s.p[i] >= '0' && s.p[i] <= '9' && i < 12)
+        while (i < s.len && s.p[i] >= '0' && s.p[i] <= '9' && i < 17)
             v = v * 10 + (s.p[i++] - '0');
         if (i == s.len || s.p[i] == '.') {
-            if (i > 10) /* milliseconds */
+            if (i >= 15)
+                v /= 1000000;
+            else if (i >= 12)
                 v /= 1000;
             *t = v;
             *tzoff = 0;
@@ -340,12 +354,14 @@ static bool host_prog(struct ingest_line *ln, size_t i)
     const char *p = ln->raw.p;
     size_t n = ln->raw.len;
     i = skip_sp(p, i, n);
-    size_t h0 = i;
-    i = word_end(p, i, n);
-    if (i == h0 || i >= n)
+    if (i >= n)
         return false;
-    ln->host = slice_make(p + h0, i - h0);
-    i = skip_sp(p, i, n);
+    const char *sp = memchr(p + i, ' ', n - i);
+    if (!sp || sp == p + i)
+        return false;
+    ln->host = slice_make(p + i, (size_t)(sp - (p + i)));
+    i = skip_sp(p, (size_t)(sp - p), n);
+    /* the program ends at '[' or ':'; a space first means this is no syslog tag */
     size_t p0 = i;
     while (i < n && p[i] != '[' && p[i] != ':' && p[i] != ' ')
         i++;
@@ -353,11 +369,10 @@ static bool host_prog(struct ingest_line *ln, size_t i)
         return false;
     ln->prog = slice_make(p + p0, i - p0);
     if (p[i] == '[') {
-        while (i < n && p[i] != ']')
-            i++;
-        if (i >= n)
+        const char *rb = memchr(p + i, ']', n - i);
+        if (!rb)
             return false;
-        i++;
+        i = (size_t)(rb - p) + 1;
     }
     if (i >= n || p[i] != ':')
         return false;
@@ -368,7 +383,16 @@ static bool host_prog(struct ingest_line *ln, size_t i)
     return true;
 }
 
+static bool syslog_parse_at(struct ingest_line *ln, int year, long long now);
+
 bool ingest_syslog_parse(struct ingest_line *ln, int year)
+{
+    return syslog_parse_at(ln, year, year ? 0 : (long long)time(NULL));
+}
+
+/* year 0: the year of now, or the one before for dates more than a day ahead of now
+ * (December lines read in January) */
+static bool syslog_parse_at(struct ingest_line *ln, int year, long long now)
 {
     const char *p = ln->raw.p;
     size_t n = ln->raw.len, i = 0;
@@ -444,15 +468,14 @@ bool ingest_syslog_parse(struct ingest_line *ln, int year)
         if (!host_prog(ln, i + 15))
             return false;
         long long y = year;
-        time_t now = 0;
         if (!y) {
-            now = time(NULL);
+            time_t nt = (time_t)now;
             struct tm tmv;
-            gmtime_r(&now, &tmv);
+            gmtime_r(&nt, &tmv);
             y = tmv.tm_year + 1900;
         }
         long long t = days_from_civil(y, (unsigned)mo, d) * 86400 + h * 3600 + mi * 60 + s;
-        if (!year && t > (long long)now + 86400) /* December lines read in January */
+        if (!year && t > now + 86400)
             t = days_from_civil(y - 1, (unsigned)mo, d) * 86400 + h * 3600 + mi * 60 + s;
         ln->ts = t;
         ln->tzoff = 0;
@@ -533,25 +556,50 @@ static struct qc_slot *qc_find(rb_ingest *ig, struct slice qid, bool create)
     if (!ig->qc) {
         if (!create)
             return NULL;
+        ig->qc_sets = mem_calloc(ig->mem, QC_SETS, sizeof *ig->qc_sets);
         ig->qc = mem_calloc(ig->mem, (size_t)QC_SETS * QC_WAYS, sizeof *ig->qc);
-        if (!ig->qc)
+        if (!ig->qc || !ig->qc_sets) {
+            mem_free(ig->mem, ig->qc);
+            mem_free(ig->mem, ig->qc_sets);
+            mem_free(ig->mem, ig->qc_sets);
+            ig->qc = NULL;
+            ig->qc_sets = NULL;
             return NULL;
+        }
     }
-    struct qc_slot *set = ig->qc + (size_t)(qid_hash(qid) % QC_SETS) * QC_WAYS, *victim = set;
+    uint32_t h = qid_hash(qid);
+    size_t si = h % QC_SETS;
+    uint32_t tag = h | 1u;
+    struct qc_set *set = &ig->qc_sets[si];
+    int victim = 0;
     for (int w = 0; w < QC_WAYS; w++) {
-        struct qc_slot *s = &set[w];
-        if (s->seq && s->qid_len == qid.len && memcmp(s->qid, qid.p, qid.len) == 0)
-            return s;
-        if (s->seq < victim->seq)
-            victim = s;
+        if (set->tag[w] == tag) {
+            struct qc_slot *s = &ig->qc[si * QC_WAYS + (size_t)w];
+            if (s->qid_len == qid.len && memcmp(s->qid, qid.p, qid.len) == 0) {
+                set->seq[w] = ++ig->qc_seq;
+                return s;
+            }
+        }
+        if (set->seq[w] < set->seq[victim] || !set->tag[w])
+            victim = set->tag[victim] ? w : victim;
     }
     if (!create)
         return NULL;
-    memset(victim, 0, sizeof *victim);
-    victim->seq = ++ig->qc_seq;
-    victim->qid_len = (unsigned char)qid.len;
-    memcpy(victim->qid, qid.p, qid.len);
-    return victim;
+    struct qc_slot *s = &ig->qc[si * QC_WAYS + (size_t)victim];
+    set->tag[victim] = tag;
+    set->seq[victim] = ++ig->qc_seq;
+    memset(s->len, 0, sizeof s->len);
+    s->qid_len = (unsigned char)qid.len;
+    memcpy(s->qid, qid.p, qid.len);
+    return s;
+}
+
+/* the slot's set entry, to free it */
+static void qc_free_slot(rb_ingest *ig, struct qc_slot *s)
+{
+    size_t i = (size_t)(s - ig->qc);
+    ig->qc_sets[i / QC_WAYS].tag[i % QC_WAYS] = 0;
+    ig->qc_sets[i / QC_WAYS].seq[i % QC_WAYS] = 0;
 }
 
 void ingest_qc_put(rb_ingest *ig, struct slice qid, int f, struct slice v)
@@ -563,7 +611,6 @@ void ingest_qc_put(rb_ingest *ig, struct slice qid, int f, struct slice v)
     size_t n = v.len < qc_field_cap[f] ? v.len : qc_field_cap[f];
     memcpy(qc_field(s, f), v.p, n);
     s->len[f] = (unsigned char)n;
-    s->seq = ++ig->qc_seq;
 }
 
 struct slice ingest_qc_get(rb_ingest *ig, struct slice qid, int f)
@@ -574,11 +621,19 @@ struct slice ingest_qc_get(rb_ingest *ig, struct slice qid, int f)
     return slice_make(qc_field(s, f), s->len[f]);
 }
 
+bool ingest_qc_get_all(rb_ingest *ig, struct slice qid, struct slice *out)
+{
+    struct qc_slot *s = qc_find(ig, qid, false);
+    for (int f = 0; f < QC__FIELDS; f++)
+        out[f] = s ? slice_make(qc_field(s, f), s->len[f]) : slice_make("", 0);
+    return s != NULL;
+}
+
 void ingest_qc_drop(rb_ingest *ig, struct slice qid)
 {
     struct qc_slot *s = qc_find(ig, qid, false);
     if (s)
-        s->seq = 0;
+        qc_free_slot(ig, s);
 }
 
 /* ---- emission ------------------------------------------------------------------------------ */
@@ -621,22 +676,48 @@ static struct slice domain_of(struct slice addr)
 static int put_field(struct buf *b, size_t *off, struct slice s, bool lower)
 {
     *off = b->len;
-    if (s.len) {
-        int rc = buf_reserve(b, s.len + 1);
-        if (rc != RB_OK)
-            return rc;
-        char *d = b->p + b->len;
-        for (size_t i = 0; i < s.len; i++) {
-            unsigned char c = (unsigned char)s.p[i];
-            if (c == 0)
-                c = ' ';
-            if (lower && c >= 'A' && c <= 'Z')
-                c = (unsigned char)(c + 32);
-            d[i] = (char)c;
-        }
-        b->len += s.len;
-    }
-    return buf_append(b, "", 1);
+    int rc = buf_reserve(b, s.len + 1);
+    if (rc != RB_OK)
+        return rc;
+    char *d = b->p + b->len;
+    if (s.len)
+        memcpy(d, s.p, s.len);
+    d[s.len] = '\0';
+    b->len += s.len + 1;
+    /* a NUL inside (a JSON "\u0000") would cut the string short for C callers */
+    for (char *z = memchr(d, '\0', s.len); z; z = memchr(z, '\0', (size_t)(d + s.len - z)))
+        *z = ' ';
+    if (lower)
+        for (size_t i = 0; i < s.len; i++)
+            if (d[i] >= 'A' && d[i] <= 'Z')
+                d[i] = (char)(d[i] + 32);
+    return RB_OK;
+}
+
+/* "250 2.0.0 Ok ..." (the usual shape of a success reply): the codes without the reply
+ * parser's full work; false for anything else */
+static bool delivered_codes(const char *t, size_t n, rb_reply *r)
+{
+    if (n < 10 || t[0] != '2' || t[1] < '0' || t[1] > '9' || t[2] < '0' || t[2] > '9' ||
+        t[3] != ' ' || t[4] != '2' || t[5] != '.' || t[6] < '0' || t[6] > '9' || t[7] != '.' ||
+        t[8] < '0' || t[8] > '9')
+        return false;
+    size_t i = 8;
+    while (i < n && i < 11 && t[i] >= '0' && t[i] <= '9')
+        i++;
+    if (i < n && t[i] != ' ')
+        return false;
+    r->replycode = (t[0] - '0') * 100 + (t[1] - '0') * 10 + (t[2] - '0');
+    r->status_class = 2;
+    r->status_subject = t[6] - '0';
+    r->status_detail = 0;
+    for (size_t k = 8; k < i; k++)
+        r->status_detail = r->status_detail * 10 + (t[k] - '0');
+    memcpy(r->status, t + 4, i - 4);
+    r->status[i - 4] = '\0';
+    r->text = t;
+    r->text_len = n;
+    return true;
 }
 
 int ingest_emit(rb_ingest *ig, const struct ingest_ev *e)
@@ -678,8 +759,7 @@ int ingest_emit(rb_ingest *ig, const struct ingest_ev *e)
         }
     }
 #define FS(f) (b->p + off[f])
-    rb_event ev;
-    memset(&ev, 0, sizeof ev);
+    rb_event ev; /* every field is set below; the verdict by the classifier or here */
     ev.kind = e->kind;
     ev.format = ig->mode == MODE_LOCKED && ig->locked ? ig->locked->name : "";
     ev.recipient = FS(F_RCPT);
@@ -728,7 +808,9 @@ int ingest_emit(rb_ingest *ig, const struct ingest_ev *e)
     case RB_EVENT_DELIVERED:
     case RB_EVENT_COMPLAINT:
     default:
-        rc = rb_parse_reply(ig->scratch, FS(F_TEXT), e->text.len, &v->reply);
+        memset(v, 0, sizeof *v);
+        if (!delivered_codes(FS(F_TEXT), e->text.len, &v->reply))
+            rc = rb_parse_reply(ig->scratch, FS(F_TEXT), e->text.len, &v->reply);
         if (!v->reply.replycode && e->replycode)
             v->reply.replycode = e->replycode;
         if (!v->reply.status[0] && e->status.len && e->status.len < sizeof v->reply.status)
@@ -794,21 +876,48 @@ static int lock_reader(rb_ingest *ig, size_t r)
     return RB_OK;
 }
 
+static bool syslog_header(rb_ingest *ig, struct ingest_line *ln)
+{
+    if (ig->year)
+        return syslog_parse_at(ln, ig->year, 0);
+    /* the current year without a gmtime per line: parse as that year, then apply the
+     * December-in-January rule against now */
+    if (!syslog_parse_at(ln, ig->year_now, 0))
+        return false;
+    if (ln->ts > ig->now + 86400) { /* RFC 3164 dates only can be re-read with a year */
+        struct ingest_line prev = *ln;
+        if (syslog_parse_at(&prev, ig->year_now - 1, 0) && prev.ts < ln->ts)
+            *ln = prev;
+    }
+    return true;
+}
+
 static int route_line(rb_ingest *ig, struct ingest_line *ln)
 {
     if (ig->forced) {
         if (ig->forced->progs)
-            ingest_syslog_parse(ln, ig->year);
+            syslog_header(ig, ln);
         return call_reader(ig, ig->locked_i, ln);
     }
     if (ig->mode == MODE_LOCKED)
         return call_reader(ig, ig->locked_i, ln);
     if (ln->raw.len == 0)
         return RB_OK;
-    if (ingest_syslog_parse(ln, ig->year)) {
+    if (syslog_header(ig, ln)) {
         if (ig->mode == MODE_UNKNOWN)
             ig->mode = MODE_SYSLOG;
-        int r = reader_for_prog(ln->prog);
+        int r;
+        if (ln->prog.len == ig->last_prog_len && ig->last_prog_len &&
+            memcmp(ln->prog.p, ig->last_prog, ln->prog.len) == 0) {
+            r = ig->last_reader;
+        } else {
+            r = reader_for_prog(ln->prog);
+            if (ln->prog.len <= sizeof ig->last_prog) {
+                memcpy(ig->last_prog, ln->prog.p, ln->prog.len);
+                ig->last_prog_len = ln->prog.len;
+                ig->last_reader = r;
+            }
+        }
         if (r < 0)
             return ingest_ignored(ig);
         ig->locked = readers[r]; /* for rb_event.format */
@@ -893,6 +1002,13 @@ int rb_ingest_new(const rb_classifier *c, const rb_ingest_opts *opts, rb_ingest 
     if (opts)
         ig->opts = *opts;
     ig->year = ig->opts.year;
+    ig->now = (long long)time(NULL);
+    {
+        time_t nt = (time_t)ig->now;
+        struct tm tmv;
+        gmtime_r(&nt, &tmv);
+        ig->year_now = tmv.tm_year + 1900;
+    }
     buf_init(&ig->carry, INGEST_MAX_LINE, ig->mem);
     buf_init(&ig->evbuf, INGEST_EV_CAP, ig->mem);
     int rc = rb_scratch_new(c, &ig->scratch);
@@ -968,6 +1084,7 @@ rb_ingest *rb_ingest_free(rb_ingest *ig)
     buf_free(&ig->evbuf);
     rb_scratch_free(ig->scratch);
     mem_free(ig->mem, ig->qc);
+    mem_free(ig->mem, ig->qc_sets);
     free(ig->map_copy);
     free(ig->campaign_copy);
     free(ig);

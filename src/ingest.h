@@ -86,6 +86,9 @@ void ingest_qc_put(rb_ingest *ig, struct slice qid, int f, struct slice value);
 /* ingest_qc_get - field f of qid, or an empty slice (borrowed from the cache; valid until
  * the next ingest_qc_put). */
 struct slice ingest_qc_get(rb_ingest *ig, struct slice qid, int f);
+/* ingest_qc_get_all - every field of qid in one lookup (out[QC__FIELDS]); false if unknown
+ * (then all are empty). */
+bool ingest_qc_get_all(rb_ingest *ig, struct slice qid, struct slice *out);
 /* ingest_qc_drop - forget qid (Postfix "removed"). */
 void ingest_qc_drop(rb_ingest *ig, struct slice qid);
 

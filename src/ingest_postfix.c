@@ -111,50 +111,104 @@ static rb_event_kind status_kind(struct slice st)
     return RB_EVENT_UNKNOWN;
 }
 
+/* One pass over "k=v, k=v, ... status=word (text)": the keys a delivery line has, in the
+ * order Postfix writes them (orig_to=, conn_use= and others are skipped). */
+struct delivery {
+    struct slice to, relay, delay, dsn, status, tail;
+};
+
+static bool delivery_fields(struct slice rest, struct delivery *d)
+{
+    const char *p = rest.p, *end = rest.p + rest.len;
+    memset(d, 0, sizeof *d);
+    while (p < end) {
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (!eq)
+            break;
+        struct slice key = slice_make(p, (size_t)(eq - p));
+        const char *v = eq + 1, *e;
+        if (v < end && *v == '<') {
+            e = memchr(v, '>', (size_t)(end - v));
+            if (!e)
+                e = end;
+            v++;
+        } else {
+            e = v;
+            while (e < end && *e != ',' && *e != ' ')
+                e++;
+        }
+        struct slice val = slice_make(v, (size_t)(e - v));
+        if (key.len == 6 && memcmp(key.p, "status", 6) == 0) {
+            d->status = val;
+            d->tail = slice_make(e, (size_t)(end - e));
+            return d->to.p != NULL;
+        }
+        if (key.len == 2 && memcmp(key.p, "to", 2) == 0 && !d->to.p)
+            d->to = val;
+        else if (key.len == 5 && memcmp(key.p, "relay", 5) == 0)
+            d->relay = val;
+        else if (key.len == 5 && memcmp(key.p, "delay", 5) == 0)
+            d->delay = val;
+        else if (key.len == 3 && memcmp(key.p, "dsn", 3) == 0)
+            d->dsn = val;
+        if (e < end && *e == '>')
+            e++;
+        while (e < end && (*e == ',' || *e == ' '))
+            e++;
+        p = e;
+    }
+    return false;
+}
+
+static double parse_seconds(struct slice v)
+{
+    double d = 0, scale = 0;
+    for (size_t i = 0; i < v.len; i++) {
+        char c = v.p[i];
+        if (c >= '0' && c <= '9') {
+            if (scale) {
+                d += (c - '0') * scale;
+                scale /= 10;
+            } else {
+                d = d * 10 + (c - '0');
+            }
+        } else if (c == '.' && !scale) {
+            scale = 0.1;
+        } else {
+            break;
+        }
+    }
+    return d;
+}
+
 static int delivery_line(rb_ingest *ig, const struct ingest_line *ln, struct slice qid,
                          struct slice rest)
 {
-    struct slice to, st, v;
-    if (!ingest_kv(rest, "to=", &to) || !ingest_kv(rest, "status=", &st))
+    struct delivery d;
+    if (!delivery_fields(rest, &d))
         return ingest_malformed(ig, "postfix: delivery line without to= or status=");
-    rb_event_kind k = status_kind(st);
+    rb_event_kind k = status_kind(d.status);
     if (k == RB_EVENT_UNKNOWN)
         return ingest_malformed(ig, "postfix: unknown status= value");
     struct ingest_ev e;
     ingest_ev_init(&e, k, ln);
-    e.recipient = to;
+    e.recipient = d.to;
     e.queueid = qid;
-    if (ingest_kv(rest, "relay=", &v))
-        split_relay(v, &e.rhost, &e.rhost_ip);
-    if (ingest_kv(rest, "dsn=", &v))
-        e.status = v;
-    if (ingest_kv(rest, "delay=", &v)) {
-        double d = 0, scale = 0;
-        for (size_t i = 0; i < v.len; i++) {
-            char c = v.p[i];
-            if (c >= '0' && c <= '9') {
-                if (scale) {
-                    d += (c - '0') * scale;
-                    scale /= 10;
-                } else {
-                    d = d * 10 + (c - '0');
-                }
-            } else if (c == '.' && !scale) {
-                scale = 0.1;
-            } else {
-                break;
-            }
-        }
-        e.delay = d;
-    }
-    const char *stp = st.p + st.len;
-    e.text = status_text(slice_make(stp, (size_t)(rest.p + rest.len - stp)));
-    e.command = reply_command(e.text);
-    e.sender = ingest_qc_get(ig, qid, QC_FROM);
-    e.messageid = ingest_qc_get(ig, qid, QC_MSGID);
-    e.campaign = ingest_qc_get(ig, qid, QC_CAMPAIGN);
-    if (k == RB_EVENT_DEFERRED)
-        ingest_qc_put(ig, qid, QC_EXTRA, to);
+    if (d.relay.p)
+        split_relay(d.relay, &e.rhost, &e.rhost_ip);
+    e.status = d.dsn;
+    if (d.delay.p)
+        e.delay = parse_seconds(d.delay);
+    e.text = status_text(d.tail);
+    if (k != RB_EVENT_DELIVERED)
+        e.command = reply_command(e.text);
+    struct slice q[QC__FIELDS];
+    ingest_qc_get_all(ig, qid, q);
+    e.sender = q[QC_FROM];
+    e.messageid = q[QC_MSGID];
+    e.campaign = q[QC_CAMPAIGN];
+    if (k == RB_EVENT_DEFERRED) /* for qmgr's "status=expired" line, which names nobody */
+        ingest_qc_put(ig, qid, QC_EXTRA, d.to);
     return ingest_emit(ig, &e);
 }
 

@@ -36,20 +36,45 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return need;
 }
 
+/* bytes that end a run copied as is: controls, '"', '\\', and non-ASCII (validated) */
+static const unsigned char json_special[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 int json_str(struct buf *b, const char *p, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)p;
+    /* the usual case: plain ASCII, one copy */
+    size_t plain = 0;
+    while (plain < n && !json_special[u[plain]])
+        plain++;
+    if (plain == n) {
+        int rc = buf_reserve(b, n + 2);
+        if (rc != RB_OK)
+            return rc;
+        char *d = b->p + b->len;
+        d[0] = '"';
+        memcpy(d + 1, p, n);
+        d[n + 1] = '"';
+        d[n + 2] = '\0';
+        b->len += n + 2;
+        return RB_OK;
+    }
     int rc = buf_putc(b, '"');
     size_t i = 0;
     while (rc == RB_OK && i < n) {
         /* copy the longest run that needs no escaping */
         size_t r = i;
-        while (r < n) {
-            unsigned char c = (unsigned char)p[r];
-            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
-                break;
+        while (r < n && !json_special[u[r]])
             r++;
-        }
         if (r > i) {
             rc = buf_append(b, p + i, r - i);
             i = r;
@@ -98,17 +123,25 @@ int json_str(struct buf *b, const char *p, size_t n)
     return rc;
 }
 
+/* keys are the program's own ASCII names: written without escaping */
 static int key(struct buf *b, int *first, const char *k)
 {
-    int rc = RB_OK;
+    size_t n = strlen(k);
+    int rc = buf_reserve(b, n + 4);
+    if (rc != RB_OK)
+        return rc;
+    char *d = b->p + b->len;
     if (!*first)
-        rc = buf_putc(b, ',');
+        *d++ = ',';
     *first = 0;
-    if (rc == RB_OK)
-        rc = json_str(b, k, strlen(k));
-    if (rc == RB_OK)
-        rc = buf_putc(b, ':');
-    return rc;
+    *d++ = '"';
+    memcpy(d, k, n);
+    d += n;
+    *d++ = '"';
+    *d++ = ':';
+    *d = '\0';
+    b->len = (size_t)(d - b->p);
+    return RB_OK;
 }
 
 int json_key_strn(struct buf *b, int *first, const char *k, const char *val, size_t n)
@@ -129,9 +162,14 @@ int json_key_int(struct buf *b, int *first, const char *k, long long v)
     int rc = key(b, first, k);
     if (rc != RB_OK)
         return rc;
-    char num[24];
-    int n = snprintf(num, sizeof num, "%lld", v);
-    return buf_append(b, num, (size_t)n);
+    char num[24], *e = num + sizeof num, *d = e;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do
+        *--d = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--d = '-';
+    return buf_append(b, d, (size_t)(e - d));
 }
 
 int json_key_bool(struct buf *b, int *first, const char *k, int v)

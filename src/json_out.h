@@ -17,6 +17,8 @@
 
 /* json_str - append (p, n) as a JSON string literal. RB_OK / RB_ETOOBIG / RB_ENOMEM. */
 int json_str(struct buf *b, const char *p, size_t n) BUF_WARN_UNUSED;
+/* Keys are the program's own ASCII names (no quotes, backslashes or control bytes): they
+ * are written as they are. */
 /* json_key_str - append ,"key":"value" (value NULL -> null). */
 int json_key_str(struct buf *b, int *first, const char *key, const char *val) BUF_WARN_UNUSED;
 /* json_key_strn - same with a length-carrying value. */

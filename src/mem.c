@@ -44,6 +44,8 @@ void *mem_calloc(const rb_mem *m, size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)
         return NULL;
+    if (!m || m == &libc_mem) /* libc's calloc gets fresh zero pages without touching them */
+        return calloc(count ? count : 1, size ? size : 1);
     void *p = mem_alloc(m, count * size);
     if (p)
         memset(p, 0, count * size > 0 ? count * size : 1);

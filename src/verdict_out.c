@@ -45,25 +45,38 @@ const char *verdict_retry_advice(const rb_verdict *v)
 
 int verdict_json_fields(struct buf *b, int *first, const rb_verdict *v)
 {
+    return verdict_json_fields_opt(b, first, v, 0);
+}
+
+int verdict_json_fields_opt(struct buf *b, int *first, const rb_verdict *v, unsigned flags)
+{
     const rb_reply *r = &v->reply;
     int rc = RB_OK;
     char auth[96];
     rb_status_info si;
     rb_replycode_info ri;
-    int have_si = r->status_class &&
+    int compact = (flags & VERDICT_COMPACT) != 0;
+    int have_si = !compact && r->status_class &&
                   rb_status_lookup(r->status_class, r->status_subject, r->status_detail, &si);
-    int have_ri = r->replycode && rb_replycode_lookup(r->replycode, &ri);
+    int have_ri = !compact && r->replycode && rb_replycode_lookup(r->replycode, &ri);
 
 #define TRY(x)                                                                                     \
     do {                                                                                           \
         if ((rc = (x)) != RB_OK)                                                                   \
             return rc;                                                                             \
     } while (0)
+/* in compact form, absent values are left out instead of written as null */
+#define OPT_STR(k, val)                                                                            \
+    do {                                                                                           \
+        const char *val_ = (val);                                                                  \
+        if (!compact || val_)                                                                      \
+            TRY(json_key_str(b, first, k, val_));                                                  \
+    } while (0)
     if (r->replycode)
         TRY(json_key_int(b, first, "replycode", r->replycode));
-    else
+    else if (!compact)
         TRY(json_key_raw(b, first, "replycode", "null"));
-    TRY(json_key_str(b, first, "deliverystatus", r->status[0] ? r->status : NULL));
+    OPT_STR("deliverystatus", r->status[0] ? r->status : NULL);
     TRY(json_key_str(b, first, "reason", rb_reason_name(v->reason)));
     TRY(json_key_str(b, first, "category", rb_category_name(v->category)));
     TRY(json_key_bool(b, first, "permanent", v->permanent));
@@ -72,27 +85,32 @@ int verdict_json_fields(struct buf *b, int *first, const rb_verdict *v)
     TRY(json_key_str(b, first, "remedy", rb_remedy_name(v->remedy)));
     TRY(json_key_bool(b, first, "suppress", v->remedy == RB_REMEDY_SUPPRESS_RECIPIENT));
     TRY(json_key_str(b, first, "retry", verdict_retry_advice(v)));
-    TRY(json_key_str(b, first, "provider", v->provider));
-    TRY(json_key_str(b, first, "blocklist", v->blocklist));
-    TRY(json_key_str(b, first, "listed", v->listed[0] ? v->listed : NULL));
+    OPT_STR("provider", v->provider);
+    OPT_STR("blocklist", v->blocklist);
+    OPT_STR("listed", v->listed[0] ? v->listed : NULL);
     /* auth as an array of names */
     rb_auth_names(v->auth, auth, sizeof auth);
-    TRY(json_key_raw(b, first, "auth", "["));
-    for (char *p = auth; *p;) {
-        char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        if (p != auth)
-            TRY(buf_putc(b, ','));
-        TRY(json_str(b, p, n));
-        p += n + (comma ? 1 : 0);
+    if (!compact || auth[0]) {
+        TRY(json_key_raw(b, first, "auth", "["));
+        for (char *p = auth; *p;) {
+            char *comma = strchr(p, ',');
+            size_t n = comma ? (size_t)(comma - p) : strlen(p);
+            if (p != auth)
+                TRY(buf_putc(b, ','));
+            TRY(json_str(b, p, n));
+            p += n + (comma ? 1 : 0);
+        }
+        TRY(buf_putc(b, ']'));
     }
-    TRY(buf_putc(b, ']'));
     TRY(json_key_int(b, first, "confidence", v->confidence));
     TRY(json_key_str(b, first, "rule", v->rule));
-    TRY(json_key_str(b, first, "token", r->token[0] ? r->token : NULL));
-    TRY(json_key_str(b, first, "smtpcommand", r->command[0] ? r->command : NULL));
-    TRY(json_key_str(b, first, "diagnostictype", r->diagtype[0] ? r->diagtype : NULL));
-    TRY(json_key_bool(b, first, "code_mismatch", (r->flags & RB_REPLY_CODE_MISMATCH) != 0));
+    OPT_STR("token", r->token[0] ? r->token : NULL);
+    OPT_STR("smtpcommand", r->command[0] ? r->command : NULL);
+    OPT_STR("diagnostictype", r->diagtype[0] ? r->diagtype : NULL);
+    if (!compact || (r->flags & RB_REPLY_CODE_MISMATCH))
+        TRY(json_key_bool(b, first, "code_mismatch", (r->flags & RB_REPLY_CODE_MISMATCH) != 0));
+    if (compact)
+        return RB_OK;
     TRY(json_key_str(b, first, "class_meaning", have_si ? si.class_title : NULL));
     TRY(json_key_str(b, first, "subject_meaning", have_si ? si.subject_title : NULL));
     TRY(json_key_str(b, first, "detail_meaning", have_si ? si.detail_title : NULL));
@@ -100,5 +118,6 @@ int verdict_json_fields(struct buf *b, int *first, const rb_verdict *v)
     TRY(json_key_str(b, first, "replycode_meaning", have_ri ? ri.meaning : NULL));
     TRY(json_key_str(b, first, "provider_meaning", v->provider_meaning));
 #undef TRY
+#undef OPT_STR
     return rc;
 }

@@ -17,6 +17,12 @@
 /* verdict_json_fields - append the fields; *first as in json_out.h. RB_OK or RB_E*. */
 int verdict_json_fields(struct buf *b, int *first, const rb_verdict *v) BUF_WARN_UNUSED;
 
+/* verdict_json_fields_opt - with flags: VERDICT_COMPACT leaves out absent values and the
+ * catalog's prose (meanings), for high-volume output (ingest). */
+enum { VERDICT_COMPACT = 1u << 0 };
+int verdict_json_fields_opt(struct buf *b, int *first, const rb_verdict *v,
+                            unsigned flags) BUF_WARN_UNUSED;
+
 /* verdict_retry_advice - one-line retry advice for the verdict (static string). */
 const char *verdict_retry_advice(const rb_verdict *v);
 
