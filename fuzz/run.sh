@@ -18,6 +18,8 @@ for bin in "$build"/fuzz_*; do
   [ -d "$root/tests/regress/$t" ] && cp "$root/tests/regress/$t"/* "$seeds"/ 2>/dev/null
   case $t in
     fuzz_reply) [ -f "$root/tests/golden/sample-replies.txt" ] && split -l 1 "$root/tests/golden/sample-replies.txt" "$seeds/reply-" ;;
+    fuzz_ingest_logs|fuzz_ingest_json)
+      for f in "$root/tests/golden/ingest"/*.in; do [ -f "$f" ] && cp "$f" "$seeds/"; done ;;
     fuzz_mime|fuzz_bounce|fuzz_msgsrc)
       [ -d "$root/tests/golden/parse" ] && cp "$root/tests/golden/parse"/*.eml "$seeds"/ 2>/dev/null
       [ -d "$root/../shared/corpus/sisimai/maildir/bsd" ] && cp "$root/../shared/corpus/sisimai/maildir/bsd"/*.eml "$seeds"/ ;;

@@ -35,7 +35,7 @@ void buf_reset(struct buf *b)
         b->p[0] = '\0';
 }
 
-int buf_reserve(struct buf *b, size_t n)
+int buf_reserve_slow(struct buf *b, size_t n)
 {
     /* len + n + 1 (the NUL) must fit both the cap and size_t */
     if (n > b->cap || b->len > b->cap - n || b->len + n == SIZE_MAX)

@@ -34,8 +34,15 @@ void buf_init(struct buf *b, size_t cap, const rb_mem *mem);
 void buf_free(struct buf *b);
 /* buf_reset - make empty, keep the memory. */
 void buf_reset(struct buf *b);
-/* buf_reserve - ensure room for n more bytes; RB_OK, RB_ETOOBIG or RB_ENOMEM. */
-int buf_reserve(struct buf *b, size_t n) BUF_WARN_UNUSED;
+/* buf_reserve - ensure room for n more bytes; RB_OK, RB_ETOOBIG or RB_ENOMEM. The inline
+ * test covers the usual case (room already there, well inside the cap). */
+int buf_reserve_slow(struct buf *b, size_t n) BUF_WARN_UNUSED;
+static inline BUF_WARN_UNUSED int buf_reserve(struct buf *b, size_t n)
+{
+    if (n < b->alloc && b->len < b->alloc - n && b->len + n <= b->cap)
+        return RB_OK; /* len + n + 1 <= alloc */
+    return buf_reserve_slow(b, n);
+}
 /* buf_append - append (p, n); RB_OK, RB_ETOOBIG (nothing appended) or RB_ENOMEM. */
 int buf_append(struct buf *b, const void *p, size_t n) BUF_WARN_UNUSED;
 /* buf_putc - append one byte (inline fast path when there is room; output writers call it

@@ -673,8 +673,14 @@ static struct slice domain_of(struct slice addr)
     return slice_make(at + 1, (size_t)(addr.p + addr.len - at - 1));
 }
 
+#define NO_FIELD ((size_t)-1) /* an empty field: points at a static "" */
+
 static int put_field(struct buf *b, size_t *off, struct slice s, bool lower)
 {
+    if (!s.len) {
+        *off = NO_FIELD;
+        return RB_OK;
+    }
     *off = b->len;
     int rc = buf_reserve(b, s.len + 1);
     if (rc != RB_OK)
@@ -758,7 +764,7 @@ int ingest_emit(rb_ingest *ig, const struct ingest_ev *e)
             return ingest_malformed(ig, "event fields larger than 4 MB");
         }
     }
-#define FS(f) (b->p + off[f])
+#define FS(f) (off[f] == NO_FIELD ? "" : b->p + off[f])
     rb_event ev; /* every field is set below; the verdict by the classifier or here */
     ev.kind = e->kind;
     ev.format = ig->mode == MODE_LOCKED && ig->locked ? ig->locked->name : "";

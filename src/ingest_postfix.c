@@ -24,16 +24,25 @@
 
 static const char *const postfix_progs[] = {"postfix/", NULL};
 
-/* queue id: "NOQUEUE" or 5..20 alphanumerics, then ':' */
+/* ASCII letters and digits */
+static const unsigned char alnum[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1,
+    ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+    ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
+/* queue id: "NOQUEUE" or 5..20 alphanumerics, then ': ' */
 static bool queue_id(struct slice msg, struct slice *qid, struct slice *rest)
 {
-    size_t i = 0;
-    while (i < msg.len && i <= 20) {
-        char c = msg.p[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
-            break;
+    const unsigned char *u = (const unsigned char *)msg.p;
+    size_t lim = msg.len < 21 ? msg.len : 21, i = 0;
+    while (i < lim && alnum[u[i]])
         i++;
-    }
     if (i < 5 || i > 20 || i + 1 >= msg.len || msg.p[i] != ':' || msg.p[i + 1] != ' ')
         return false;
     *qid = slice_make(msg.p, i);
@@ -104,8 +113,12 @@ static rb_event_kind status_kind(struct slice st)
         return RB_EVENT_DELIVERED;
     if (slice_eq_ci(st, "deferred"))
         return RB_EVENT_DEFERRED;
-    if (slice_eq_ci(st, "bounced") || slice_eq_ci(st, "undeliverable"))
+    /* "undeliverable" and "undeliverable-but-not-cached": address verification probes
+     * (verify(8)) that the receiver refused: the address fails as a bounce would */
+    if (slice_eq_ci(st, "bounced") || (st.len >= 13 && mem_eq_ci(st.p, "undeliverable", 13)))
         return RB_EVENT_BOUNCED;
+    if (slice_eq_ci(st, "deliverable"))
+        return RB_EVENT_DELIVERED;
     if (slice_eq_ci(st, "expired"))
         return RB_EVENT_EXPIRED;
     return RB_EVENT_UNKNOWN;
@@ -271,9 +284,9 @@ static int postfix_line(rb_ingest *ig, void *state, const struct ingest_line *ln
     struct slice qid, rest;
     if (!queue_id(ln->msg, &qid, &rest))
         return ingest_ignored(ig); /* connect/disconnect, warnings, statistics ... */
-    if (starts(rest, "to=<"))
+    if (starts(rest, "to="))
         return delivery_line(ig, ln, qid, rest);
-    if (starts(rest, "from=<"))
+    if (starts(rest, "from="))
         return qmgr_from(ig, ln, qid, rest);
     if (starts(rest, "message-id=")) {
         struct slice mid;
@@ -296,7 +309,7 @@ static int postfix_sniff(const struct ingest_line *ln)
     struct slice qid, rest;
     if (!queue_id(ln->raw, &qid, &rest))
         return 0;
-    if (starts(rest, "to=<") || starts(rest, "from=<") || starts(rest, "message-id="))
+    if (starts(rest, "to=") || starts(rest, "from=") || starts(rest, "message-id="))
         return 60;
     return 0;
 }

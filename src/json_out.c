@@ -4,6 +4,7 @@
  */
 #include "json_out.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,8 +53,20 @@ int json_str(struct buf *b, const char *p, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)p;
-    /* the usual case: plain ASCII, one copy */
+    /* the usual case: plain ASCII, one copy. Eight bytes at a time: a word has a special
+     * byte if one is < 0x20, '"', '\\' or >= 0x80 (SWAR zero-byte tests) */
     size_t plain = 0;
+    while (plain + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, u + plain, 8);
+        const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+        uint64_t ctl = (w - ones * 0x20) & ~w;
+        uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+        uint64_t hit = ctl | ((q - ones) & ~q) | ((bs - ones) & ~bs) | w;
+        if (hit & high)
+            break;
+        plain += 8;
+    }
     while (plain < n && !json_special[u[plain]])
         plain++;
     if (plain == n) {
