@@ -169,7 +169,7 @@ static void qid(char *q, int exim)
         q[6] = '-';
         for (int i = 7; i < 13; i++)
             q[i] = a[rnd(sizeof a - 1)];
-        strcpy(q + 13, "-00");
+        memcpy(q + 13, "-00", 4);
         return;
     }
     for (int i = 0; i < 13; i++)

@@ -349,8 +349,10 @@ int cmd_ingest(int argc, char **argv)
         } else if (strcmp(a, "--campaign-header") == 0 && more) {
             o.campaign_header = argv[++i];
         } else if (strcmp(a, "--year") == 0 && more) {
-            o.year = atoi(argv[++i]);
-            if (o.year < 1970 || o.year > 9999)
+            char *end;
+            long y = strtol(argv[++i], &end, 10);
+            o.year = *end || y < 1970 || y > 9999 ? 0 : (int)y;
+            if (!o.year)
                 die("ingest: --year: not a year: '%s'", argv[i]);
         } else if (strcmp(a, "--meanings") == 0) {
             x.meanings = 1;

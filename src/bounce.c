@@ -275,11 +275,73 @@ static int is_bounce_sender(const struct rb_parser *bp)
 
 /* ---- record sources ------------------------------------------------------------------- */
 
-static int dsn_records(struct rb_parser *bp, const struct mime_part *pt)
+/* bounce_category_hint - the reason PowerMTA's per-recipient X-PowerMTA-BounceCategory
+ * names (its documented bounce categories), or RB_REASON_UNDEFINED. */
+static rb_reason bounce_category_hint(struct slice v)
+{
+    static const struct {
+        const char *cat;
+        rb_reason reason;
+    } tab[] = {
+        {"bad-mailbox", RB_REASON_USERUNKNOWN},
+        {"bad-domain", RB_REASON_HOSTUNKNOWN},
+        {"quota-issues", RB_REASON_MAILBOXFULL},
+        {"message-expired", RB_REASON_EXPIRED},
+        {"no-answer-from-host", RB_REASON_NETWORKERROR},
+        {"routing-errors", RB_REASON_SYSTEMERROR},
+        {"spam-related", RB_REASON_SPAMDETECTED},
+        {"policy-related", RB_REASON_POLICYVIOLATION},
+    };
+    v = slice_trim(v);
+    for (size_t k = 0; k < sizeof tab / sizeof tab[0]; k++)
+        if (slice_eq_ci(v, tab[k].cat))
+            return tab[k].reason;
+    return RB_REASON_UNDEFINED;
+}
+
+/* embedded_report - the delivery-status fields of a bounce that was re-sent as plain text
+ * (a forwarder or list manager pasting the whole multipart report into its body): the
+ * block after a "Content-Type: message/delivery-status" line of the notice, up to the
+ * next MIME boundary line. Empty slice if none; borrowed from bp->notice. */
+static struct slice embedded_report(const struct rb_parser *bp)
+{
+    static const char ct[] = "content-type: message/delivery-status";
+    const char *p = bp->notice.p;
+    size_t n = bp->notice.len;
+    const char *h = p ? memmem_ci(p, n, ct, sizeof ct - 1) : NULL;
+    if (!h || (h > p && h[-1] != '\n'))
+        return slice_make("", 0);
+    /* skip the part's header lines up to the blank line */
+    const char *q = h, *end = p + n;
+    while (q < end) {
+        const char *nl = memchr(q, '\n', (size_t)(end - q));
+        if (!nl)
+            return slice_make("", 0);
+        q = nl + 1;
+        if (q < end && *q == '\r')
+            q++;
+        if (q < end && *q == '\n') {
+            q++;
+            break;
+        }
+    }
+    const char *e = q;
+    while (e < end) {
+        if (e + 1 < end && e[0] == '-' && e[1] == '-')
+            break;
+        const char *nl = memchr(e, '\n', (size_t)(end - e));
+        e = nl ? nl + 1 : end;
+    }
+    return slice_make(q, (size_t)(e - q));
+}
+
+static int dsn_records(struct rb_parser *bp, const struct mime_part *pt, struct slice raw)
 {
     buf_reset(&bp->body);
     uint32_t defects = 0;
-    if (mime_decode_body(pt, &bp->body, &defects) != RB_OK)
+    if (pt && mime_decode_body(pt, &bp->body, &defects) != RB_OK)
+        bp->defects |= RB_DEFECT_LIMIT;
+    if (!pt && buf_append(&bp->body, raw.p, raw.len) != RB_OK)
         bp->defects |= RB_DEFECT_LIMIT;
     /* the report's slices point into bp->body, which nothing below modifies */
     int rc = dsn_parse(&bp->dsn, bp->body.p ? bp->body.p : "", bp->body.len);
@@ -319,6 +381,7 @@ static int dsn_records(struct rb_parser *bp, const struct mime_part *pt)
         r->rhost = arena_add(bp, rm.p, rm.len);
         r->diag = arena_add(bp, d->diagnostic_code.p, d->diagnostic_code.len);
         r->date = arena_add(bp, dt.p, dt.len);
+        r->hint = bounce_category_hint(d->x_bounce_category);
         /* the notice paragraph about this recipient: the diagnostic when the report has
          * none, and the SMTP command ("in reply to RCPT TO command") when it names one */
         struct slice t = text_diag_for(bp, a);
@@ -329,10 +392,13 @@ static int dsn_records(struct rb_parser *bp, const struct mime_part *pt)
                 r->defects |= RB_DEFECT_NO_DIAG;
         }
         char cmd[16];
-        reply_find_command(d->diagnostic_code.p, d->diagnostic_code.len, cmd);
-        if (!cmd[0] && t.len)
-            reply_find_command(t.p, t.len, cmd);
+        text_find_command(d->diagnostic_code.p, d->diagnostic_code.len, cmd);
+        if (!cmd[0] && t.len) {
+            struct slice b = text_block(bp, t);
+            text_find_command(b.p, b.len, cmd);
+        }
         r->command = arena_add(bp, cmd, strlen(cmd));
+        r->cmd_read = 1;
     }
     if (!bp->agent)
         bp->agent = arena_add(bp, "RFC3464", 7);
@@ -476,6 +542,67 @@ static struct slice rhost_from_text(const char *p, size_t n)
     return slice_make(p, 0);
 }
 
+/* uu_confirmed - is "user unknown" wording backed by more than the wording itself: the
+ * dialect knew it, the reply answered RCPT, the status code says a bad mailbox (X.1.0,
+ * X.1.1, X.1.3), or the deciding rule is the receiving provider's own (its remote host or
+ * the reporting host belongs to the provider the rule names)? */
+static int uu_confirmed(const struct rb_parser *bp, const struct prec *pr, const rb_verdict *v,
+                        struct slice rhost)
+{
+    const rb_reply *rp = &v->reply;
+    if (pr->hint == RB_REASON_USERUNKNOWN || strcmp(rp->command, "RCPT") == 0)
+        return 1;
+    /* Exchange's recipient resolver answers only after its directory lookup failed */
+    if (memmem_ci(rp->text, rp->text_len, "RESOLVER.ADR.RecipNotFound", 26) ||
+        memmem_ci(rp->text, rp->text_len, "RESOLVER.ADR.RecipientNotFound", 30) ||
+        memmem_ci(rp->text, rp->text_len, "RESOLVER.ADR.ExRecipNotFound", 28))
+        return 1;
+    if (rp->status_subject == 1 &&
+        (rp->status_detail == 0 || rp->status_detail == 1 || rp->status_detail == 3))
+        return 1;
+    /* a provider whose reply vocabulary is documented (data/provider-hosts.tsv) received
+     * or reported it: its wording is its verdict, as Sisimai's per-provider modules read it */
+    const char *h[2] = {rhost.p, arena_str(bp, bp->lhost)};
+    size_t hn[2] = {rhost.len, strlen(h[1])};
+    for (int k = 0; k < 2; k++) {
+        struct slice t = host_token(h[k], hn[k]);
+        if (t.len && classify_host_provider(t.p, t.len))
+            return 1;
+    }
+    return 0;
+}
+
+/* sisimai_filtered - Sisimai's reading of "user unknown" wording: an address verdict only
+ * when something corroborates it (uu_confirmed); otherwise the receiver refused the message
+ * after accepting the recipient (or said nothing about when), which Sisimai calls filtered
+ * (a per-recipient filter, no hard bounce). A refusal before RCPT (CONN, HELO, MAIL) is
+ * left alone. Also applies the receiving provider's own reading (provider_rhost_reason).
+ * Only ever softens an address verdict, so no sender-side refusal becomes a hard bounce. */
+static void sisimai_filtered(const struct rb_parser *bp, const struct prec *pr, rb_verdict *v)
+{
+    struct slice rh = {arena_str(bp, pr->rhost), 0};
+    rh.len = strlen(rh.p);
+    if (!rh.len)
+        rh = rhost_from_text(v->reply.text, v->reply.text_len);
+    const char *rcpt = arena_str(bp, pr->rcpt);
+    rb_reason pr_reason =
+        provider_rhost_reason(rh.p, rh.len, addr_domain(slice_make(rcpt, strlen(rcpt))),
+                              v->reply.text, v->reply.text_len);
+    if (pr_reason == RB_REASON_FILTERED &&
+        (v->reason == RB_REASON_USERUNKNOWN || v->reason == RB_REASON_ONHOLD)) {
+        classify_recast(v, pr_reason, "provider-rhost");
+        return;
+    }
+    if (v->reason != RB_REASON_USERUNKNOWN || pr_reason == RB_REASON_USERUNKNOWN)
+        return;
+    static const char *const before_rcpt[] = {"CONN", "HELO", "EHLO", "MAIL", "STARTTLS", "AUTH"};
+    for (size_t k = 0; k < sizeof before_rcpt / sizeof before_rcpt[0]; k++)
+        if (strcmp(v->reply.command, before_rcpt[k]) == 0)
+            return;
+    if (!uu_confirmed(bp, pr, v, rh))
+        classify_recast(v, RB_REASON_FILTERED, "userunknown-unconfirmed");
+}
+
 struct emit_ctx {
     rb_record_cb cb;
     void *ud;
@@ -496,6 +623,11 @@ static int emit(struct rb_parser *bp, struct prec *pr, const struct emit_ctx *ec
     in.action = arena_str(bp, pr->action);
     in.hint = pr->hint;
     in.command = arena_str(bp, pr->command);
+    char cmd[16];
+    if (!in.command[0] && !pr->cmd_read) {
+        text_find_command(diag, in.text_len, cmd);
+        in.command = cmd;
+    }
     int rc = rb_classify(bp->s, &in, &rec.verdict);
     if (rc != RB_OK)
         return rc;
@@ -506,10 +638,17 @@ static int emit(struct rb_parser *bp, struct prec *pr, const struct emit_ctx *ec
         v->reason = RB_REASON_ONHOLD;
         v->rule = "onhold-unexplained";
     }
+    sisimai_filtered(bp, pr, v);
     /* a failure with no code at all gets Sisimai's pseudo status, so results compare */
     if (!v->reply.status[0] && v->reason != RB_REASON_DELIVERED &&
         v->reason != RB_REASON_FEEDBACK && v->reason != RB_REASON_VACATION) {
         int code = pseudo_status(v->reason);
+        /* Exim's "SMTP error from remote mail server after MAIL FROM:": the recipient was
+         * never tried, its own fate is on hold (Sisimai's Exim reading gives such records
+         * the onhold pseudo status) */
+        if (code && strcmp(v->reply.command, "MAIL") == 0 &&
+            strcmp(arena_str(bp, bp->agent), "Exim") == 0)
+            code = pseudo_status(RB_REASON_ONHOLD);
         /* class: the reply code's, else transient when the format or its wording says so */
         int temp = pr->temporary || memmem_ci(diag, strlen(diag), " temporar", 9) ||
                    memmem_ci(diag, strlen(diag), " persistent", 11);
@@ -520,6 +659,13 @@ static int emit(struct rb_parser *bp, struct prec *pr, const struct emit_ctx *ec
             s[4] = (char)('0' + code / 100), s[5] = (char)('0' + code / 10 % 10);
             s[6] = (char)('0' + code % 10), s[7] = '\0';
         }
+    }
+    /* a reply code of another class than the final status is not the reply that decided
+     * the recipient's fate (an earlier attempt's, or a code quoted in prose) */
+    if (v->reply.replycode && v->reply.status[0] &&
+        v->reply.replycode / 100 != v->reply.status[0] - '0') {
+        v->reply.replycode = 0;
+        v->reply.flags &= ~(unsigned)RB_REPLY_CODE_MISMATCH;
     }
     rec.recipient = arena_str(bp, pr->rcpt);
     rec.addresser = arena_str(bp, bp->addresser);
@@ -676,8 +822,13 @@ int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb
     if (fb >= 0)
         rc = arf_records(bp, &m->parts[fb], orig_hdr);
     else if (dsn >= 0)
-        rc = dsn_records(bp, &m->parts[dsn]);
-    if (rc == RB_OK && dsn >= 0 && fb < 0 && bp->nrec > 0)
+        rc = dsn_records(bp, &m->parts[dsn], slice_make("", 0));
+    else if (bp->notice.len) {
+        struct slice er = embedded_report(bp);
+        if (er.len)
+            rc = dsn_records(bp, NULL, er);
+    }
+    if (rc == RB_OK && fb < 0 && bp->nrec > 0)
         rc = dialect_amend(bp, top);
     if (rc == RB_OK && bp->nrec == 0)
         rc = dialect_records(bp, top);

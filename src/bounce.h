@@ -36,6 +36,7 @@ struct prec {
     int replycode;
     rb_reason hint;
     int temporary; /* the format says the failure is transient (pseudo status class 4) */
+    int cmd_read;  /* command was looked for already (it may be "", none named) */
     unsigned defects;
 };
 
@@ -87,8 +88,19 @@ int text_records(struct rb_parser *bp);
 /* text_diag_for - the notice paragraph that concerns addr (for DSN records whose
  * Diagnostic-Code is missing); empty slice if none. Borrowed from bp->notice. */
 struct slice text_diag_for(struct rb_parser *bp, struct slice addr);
+/* text_block - t (a slice of the notice) extended to the blank line that ends its block,
+ * at most TEXT_MAX_DIAG bytes: a paragraph stops at a line that repeats its address, but
+ * the SMTP command may be named there. Borrowed from bp->notice. */
+struct slice text_block(const struct rb_parser *bp, struct slice t);
 /* text_original_start - offset in (p, len) where a returned copy of the original message
  * starts, or len if there is none. */
 size_t text_original_start(const char *p, size_t len);
+
+/* classify_recast - (classify.c) give verdict v another reason, decided by the bounce's
+ * format rather than a rule: category, scope, remedy and hardbounce follow the reason's
+ * defaults under the classifier's safety invariant; rule is a static id. */
+void classify_recast(rb_verdict *v, rb_reason reason, const char *rule);
+/* classify_host_provider - (classify.c) provider id for a host name by suffix, or NULL. */
+const char *classify_host_provider(const char *host, size_t n);
 
 #endif /* RB_BOUNCE_H */

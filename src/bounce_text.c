@@ -177,7 +177,16 @@ static struct slice paragraph(const char *p, size_t end, size_t ls, size_t le, s
             struct slice a;
             if (addr_find(p, ne, &pos, &a) && a.p == p + k + 1) {
                 int same = a.len == ae - as && mem_eq_ci(a.p, p + as, a.len);
-                if (!same || k == i)
+                /* Postfix names the alias a recipient came from on the next, indented
+                 * line: "<a@b> (expanded from\n    <alias@c>): reply ..." */
+                struct slice sofar = slice_trim(slice_make(p + ls, e > ls ? e - ls : 0));
+                int expanded =
+                    sofar.len >= 13 && mem_eq_ci(sofar.p + sofar.len - 13, "expanded from", 13);
+                /* the same address leading a line right below its paragraph's first line
+                 * is Postfix folding the remote reply that quotes it ("said: 550 5.2.1\n
+                 * <a@b>... User unknown") */
+                int folded = same && e == le;
+                if (!expanded && !folded && (!same || k == i))
                     break;
             }
         }
@@ -186,7 +195,6 @@ static struct slice paragraph(const char *p, size_t end, size_t ls, size_t le, s
         e = ne;
         i = ne + 1;
     }
-    (void)ls;
     if (e < s)
         e = s;
     if (e - s > TEXT_MAX_DIAG)
@@ -278,6 +286,32 @@ struct slice text_diag_for(struct rb_parser *bp, struct slice addr)
     return slice_make(p, 0);
 }
 
+struct slice text_block(const struct rb_parser *bp, struct slice t)
+{
+    const char *ne = bp->notice.p + bp->notice_end;
+    const char *e = t.p + t.len;
+    if (t.p < bp->notice.p || e > ne)
+        return t;
+    while (e < ne) {
+        const char *nl = memchr(e, '\n', (size_t)(ne - e));
+        if (!nl) {
+            e = ne;
+            break;
+        }
+        const char *q = nl + 1;
+        if (q < ne && *q == '\r')
+            q++;
+        if (q >= ne || *q == '\n') {
+            e = nl;
+            break;
+        }
+        if ((size_t)(q - t.p) > TEXT_MAX_DIAG)
+            break;
+        e = q;
+    }
+    return slice_make(t.p, (size_t)(e - t.p));
+}
+
 int text_records(struct rb_parser *bp)
 {
     const char *p = bp->notice.p;
@@ -312,6 +346,14 @@ int text_records(struct rb_parser *bp)
         r->diag = arena_add(bp, d.p, d.len);
         if (!d.len)
             r->defects |= RB_DEFECT_NO_DIAG;
+        if (d.len) {
+            /* the SMTP command, which Postfix may fold onto a line the paragraph left out */
+            char cmd[16];
+            struct slice b = text_block(bp, d);
+            text_find_command(b.p, b.len, cmd);
+            r->command = arena_add(bp, cmd, strlen(cmd));
+            r->cmd_read = 1;
+        }
     }
     if (bp->nrec == 0 && first_addr.len) {
         /* no address in a recipient position: the first foreign address, with the whole

@@ -30,6 +30,7 @@
 #include "reply.h"
 #include "rules.h"
 #include "slice.h"
+#include "bounce.h"
 
 #define MAX_MATCHES 256
 #define HINT_PRIO 65
@@ -305,6 +306,54 @@ int rb_explain(rb_scratch *s, const char *text, size_t len, rb_verdict *out)
     return rb_classify(s, &in, out);
 }
 
+/* finish_verdict - scope, remedy and hard-bounce flag of a verdict whose reason, category
+ * and permanence are set; rule_scope/rule_remedy are the deciding rule's (__COUNT: the
+ * reason's and category's defaults). Enforces the safety invariant. */
+static void finish_verdict(rb_verdict *out, rb_scope rule_scope, rb_remedy rule_remedy)
+{
+    if (rule_scope == RB_SCOPE__COUNT)
+        rule_scope = reason_table[out->reason].scope;
+    if (rule_remedy == RB_REMEDY__COUNT)
+        rule_remedy = reason_table[out->reason].remedy;
+    /* A permanent reputation refusal that names a list is a listing: delisting is the fix. */
+    if (out->category == RB_CAT_REPUTATION && out->blocklist && out->permanent) {
+        out->category = RB_CAT_BLOCKLIST;
+        rule_remedy = RB_REMEDY__COUNT;
+    }
+    const struct category_info *ci = &category_table[out->category];
+    out->scope = rule_scope != RB_SCOPE__COUNT ? rule_scope : ci->scope;
+    out->remedy = rule_remedy != RB_REMEDY__COUNT
+                      ? rule_remedy
+                      : (out->permanent ? ci->remedy_permanent : ci->remedy_transient);
+    /* a transient address failure is retried, whatever the rule's remedy says */
+    if (!out->permanent && out->category == RB_CAT_ADDRESS)
+        out->remedy = RB_REMEDY_RETRY_LATER;
+    /* the safety invariant (see the file comment) */
+    if (out->remedy == RB_REMEDY_SUPPRESS_RECIPIENT &&
+        (out->scope != RB_SCOPE_RECIPIENT ||
+         (!out->permanent && out->category != RB_CAT_COMPLAINT)))
+        out->remedy = out->permanent ? RB_REMEDY_CONTACT_RECEIVER : RB_REMEDY_RETRY_LATER;
+
+    int hard = reason_table[out->reason].hard;
+    out->hardbounce = hard == 1 || (hard == 2 && out->permanent);
+}
+
+const char *classify_host_provider(const char *host, size_t n)
+{
+    return host ? provider_from_host(host, n) : NULL;
+}
+
+void classify_recast(rb_verdict *v, rb_reason reason, const char *rule)
+{
+    if (reason >= RB_REASON__COUNT)
+        return;
+    v->reason = reason;
+    v->category = reason_table[reason].category;
+    v->rule = rule;
+    v->provider_meaning = NULL;
+    finish_verdict(v, RB_SCOPE__COUNT, RB_REMEDY__COUNT);
+}
+
 int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
 {
     memset(out, 0, sizeof *out);
@@ -478,33 +527,8 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
     }
     out->reason = reason;
     out->category = cat != RB_CAT__COUNT ? cat : reason_table[reason].category;
-    rb_scope rule_scope = best ? best->scope : RB_SCOPE__COUNT;
-    rb_remedy rule_remedy = best ? best->remedy : RB_REMEDY__COUNT;
-    if (rule_scope == RB_SCOPE__COUNT)
-        rule_scope = reason_table[reason].scope;
-    if (rule_remedy == RB_REMEDY__COUNT)
-        rule_remedy = reason_table[reason].remedy;
-    /* A permanent reputation refusal that names a list is a listing: delisting is the fix. */
-    if (out->category == RB_CAT_REPUTATION && out->blocklist && out->permanent) {
-        out->category = RB_CAT_BLOCKLIST;
-        rule_remedy = RB_REMEDY__COUNT;
-    }
-    const struct category_info *ci = &category_table[out->category];
-    out->scope = rule_scope != RB_SCOPE__COUNT ? rule_scope : ci->scope;
-    out->remedy = rule_remedy != RB_REMEDY__COUNT
-                      ? rule_remedy
-                      : (out->permanent ? ci->remedy_permanent : ci->remedy_transient);
-    /* a transient address failure is retried, whatever the rule's remedy says */
-    if (!out->permanent && out->category == RB_CAT_ADDRESS)
-        out->remedy = RB_REMEDY_RETRY_LATER;
-    /* the safety invariant (see the file comment) */
-    if (out->remedy == RB_REMEDY_SUPPRESS_RECIPIENT &&
-        (out->scope != RB_SCOPE_RECIPIENT ||
-         (!out->permanent && out->category != RB_CAT_COMPLAINT)))
-        out->remedy = out->permanent ? RB_REMEDY_CONTACT_RECEIVER : RB_REMEDY_RETRY_LATER;
-
-    int hard = reason_table[reason].hard;
-    out->hardbounce = hard == 1 || (hard == 2 && out->permanent);
+    finish_verdict(out, best ? best->scope : RB_SCOPE__COUNT,
+                   best ? best->remedy : RB_REMEDY__COUNT);
     if (out->category != RB_CAT_AUTHENTICATION)
         out->auth = 0;
     if (out->blocklist)

@@ -49,6 +49,17 @@ int dialect_records(struct rb_parser *bp, struct slice hdr);
  * an RFC 3464 report; returns RB_OK or RB_ENOMEM. */
 int dialect_amend(struct rb_parser *bp, struct slice hdr);
 
+/* provider_rhost_reason - (mta_provider.c) the reason a receiving provider's known reply
+ * means, by its remote host (rhost, rn: a Remote-MTA value or host name) or the recipient's
+ * domain, and the reply text (diag, dn); RB_REASON_UNDEFINED when neither is such a
+ * provider or the text is not one of its documented replies. */
+rb_reason provider_rhost_reason(const char *rhost, size_t rn, struct slice rcpt_domain,
+                                const char *diag, size_t dn);
+/* host_token - (mta_provider.c) the host name that starts a Remote-MTA or Reporting-MTA
+ * value ("lsean.ezweb.ne.jp (TCP|...)", "mx.example.org[192.0.2.1]"), without a trailing
+ * dot; borrowed from h. */
+struct slice host_token(const char *h, size_t n);
+
 /* ---- helpers shared by the dialect modules (dialect.c) -------------------------------- */
 
 /* dl_has - case-insensitive substring test; false for a NULL p. */

@@ -101,6 +101,7 @@ static void set_rcpt_field(struct dsn_rcpt *d, struct slice name, struct slice v
         {"Diagnostic-Code", offsetof(struct dsn_rcpt, diagnostic_code)},
         {"Last-Attempt-Date", offsetof(struct dsn_rcpt, last_attempt_date)},
         {"Will-Retry-Until", offsetof(struct dsn_rcpt, will_retry_until)},
+        {"X-PowerMTA-BounceCategory", offsetof(struct dsn_rcpt, x_bounce_category)},
     };
     for (size_t k = 0; k < sizeof map / sizeof map[0]; k++) {
         if (slice_eq_ci(name, map[k].name)) {

@@ -36,6 +36,7 @@ struct dsn_rcpt {
     struct slice diagnostic_code;
     struct slice last_attempt_date;
     struct slice will_retry_until;
+    struct slice x_bounce_category; /* PowerMTA's X-PowerMTA-BounceCategory: "bad-mailbox" */
 };
 
 struct dsn_report {

@@ -735,7 +735,9 @@ static int verizon_records(struct rb_parser *bp, struct slice hdr)
     if (!r)
         return rc;
     r->diag = arena_add(bp, bp->tmp.p, bp->tmp.len);
-    if (dl_has(bp->tmp.p, bp->tmp.len, "No valid recipients for this MM"))
+    /* the gateway's two documented unknown-subscriber replies */
+    if (dl_has(bp->tmp.p, bp->tmp.len, "No valid recipients for this MM") ||
+        dl_has(bp->tmp.p, bp->tmp.len, "Requested action not taken: no such user here"))
         r->hint = RB_REASON_USERUNKNOWN;
     return rc;
 }
@@ -1027,3 +1029,47 @@ const struct dialect *const dialects_provider[] = {
     &googlegroups, &gmail, &workmail,     &sesjson,        &ses,      &zoho, &verizon, &einsundeins,
     &gmx,          &jmrp,  &apple_optout, &apple_vacation, &sendgrid, NULL,
 };
+
+/* ---- replies read by the receiving provider's own conventions ---------------------------- */
+
+struct slice host_token(const char *h, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (h[i] == ' ' || h[i] == '\t'))
+        i++;
+    size_t s = i;
+    while (i < n && h[i] != ' ' && h[i] != '[' && h[i] != '(' && h[i] != ';' && h[i] != ',')
+        i++;
+    while (i > s && h[i - 1] == '.')
+        i--;
+    return slice_make(h + s, i - s);
+}
+
+/* host_ends - does host end with the domain dom (at a label boundary)? */
+static int host_ends(struct slice host, const char *dom)
+{
+    size_t n = strlen(dom);
+    if (host.len < n || !mem_eq_ci(host.p + host.len - n, dom, n))
+        return 0;
+    return host.len == n || host.p[host.len - n - 1] == '.';
+}
+
+rb_reason provider_rhost_reason(const char *rhost, size_t rn, struct slice rcpt_domain,
+                                const char *diag, size_t dn)
+{
+    struct slice h = host_token(rhost ? rhost : "", rhost ? rn : 0);
+    if (!diag)
+        return RB_REASON_UNDEFINED;
+    /* au (KDDI): the address filter a subscriber sets answers "550 : User unknown" with the
+     * address left out; a mailbox that does not exist gets "550 <addr>: User unknown". The
+     * reply reaches the sender relayed by other MTAs too, so the recipient's domain counts
+     * as well as the remote host. */
+    if (host_ends(h, "ezweb.ne.jp") || host_ends(h, "au.com") ||
+        host_ends(rcpt_domain, "ezweb.ne.jp") || host_ends(rcpt_domain, "au.com")) {
+        if (memmem_ci(diag, dn, "550 : user unknown", 18))
+            return RB_REASON_FILTERED;
+        if (memmem_ci(diag, dn, ">: user unknown", 15))
+            return RB_REASON_USERUNKNOWN;
+    }
+    return RB_REASON_UNDEFINED;
+}

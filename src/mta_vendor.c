@@ -17,6 +17,10 @@
  *     InterScan MSS    "Unable to deliver message to <addr>" (Trend Micro)
  *     MailMarshal      "Could not be delivered because of" / "The following recipients were
  *                      affected:"
+ *     McAfee           amend hook only (X-NAI-Header "Modified by McAfee"): the gateway's
+ *                      "--- The following addresses had delivery problems ---" report
+ *                      lists a recipient the next hop refused as unknown; that verdict
+ *                      is the gateway's own, made at RCPT
  *   Facts about each format come from the products' notices as documented by Sisimai
  *   (lib/Sisimai/Lhost/<name>.pm); the code here is our own.
  *
@@ -651,6 +655,49 @@ static const struct dialect mailmarshal = {
 
 /* ---- the family table ------------------------------------------------------------------ */
 
+/* ---- McAfee Email Gateway ------------------------------------------------------------ */
+
+static int mcafee_detect(const struct rb_parser *bp, struct slice hdr)
+{
+    /* the notice's first lines first: cheaper than a header scan for every report */
+    static const char mark[] = "--- The following addresses had delivery problems ---";
+    size_t n = bp->notice_end < 512 ? bp->notice_end : 512;
+    return bp->notice.p && memmem_ci(bp->notice.p, n, mark, sizeof mark - 1) &&
+           dl_hdr_has(hdr, "X-NAI-Header", "Modified by McAfee");
+}
+
+static int mcafee_records(struct rb_parser *bp, struct slice hdr)
+{
+    (void)bp;
+    (void)hdr;
+    return RB_OK; /* its report is RFC 3464: only the amend hook applies */
+}
+
+/* mcafee_amend - the gateway's unknown-recipient replies ("550 Unknown user a@b", "550
+ * <a@b>... User not exist", "No such user", "User (a@b) unknown.") are its verdict on the
+ * address, given when it relayed RCPT. */
+static int mcafee_amend(struct rb_parser *bp, struct slice hdr)
+{
+    static const char *const uu[] = {"unknown user", "user not exist", "no such user",
+                                     ") unknown."};
+    (void)hdr;
+    for (size_t i = 0; i < bp->nrec; i++) {
+        struct prec *r = &bp->recs[i];
+        const char *d = arena_str(bp, r->diag);
+        size_t n = strlen(d);
+        for (size_t k = 0; k < sizeof uu / sizeof uu[0] && !r->hint; k++)
+            if (memmem_ci(d, n, uu[k], strlen(uu[k])))
+                r->hint = RB_REASON_USERUNKNOWN;
+    }
+    if (bp->nrec)
+        bp->agent = arena_add(bp, "McAfee", 6);
+    return RB_OK;
+}
+
+static const struct dialect mcafee = {
+    .name = "McAfee", .detect = mcafee_detect, .records = mcafee_records, .amend = mcafee_amend};
+
 const struct dialect *const dialects_vendor[] = {
-    &exchange2003, &domino, &notes, &imailserver, &messagingserver, &interscan, &mailmarshal, NULL,
+    &exchange2003, &domino,      &notes,  &imailserver, &messagingserver,
+    &interscan,    &mailmarshal, &mcafee, NULL,
 };

@@ -265,3 +265,147 @@ int date_parse(const char *p, size_t len, long long *t, int *tzoff)
     *tzoff = off;
     return 1;
 }
+
+/* ---- the SMTP command a reply answered ------------------------------------------------ */
+
+/* ws_skip - index of the first non-blank at or after i (newlines count as blanks). */
+static size_t ws_skip(const char *p, size_t len, size_t i)
+{
+    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    return i;
+}
+
+/* phrase_at - does the case-insensitive phrase lit occur at p[i], any run of blanks in the
+ * text matching one space of lit? Returns the index after it, or 0. */
+static size_t phrase_at(const char *p, size_t len, size_t i, const char *lit)
+{
+    for (; *lit; lit++) {
+        if (*lit == ' ') {
+            size_t j = ws_skip(p, len, i);
+            if (j == i)
+                return 0;
+            i = j;
+            continue;
+        }
+        if (i >= len || lower((unsigned char)p[i]) != *lit)
+            return 0;
+        i++;
+    }
+    return i;
+}
+
+/* cmd_word - the command named at p[i] after a lead phrase, or NULL; prose admits qmail's
+ * words for them ("recipient", "sender", "message"). */
+static const char *cmd_word(const char *p, size_t len, size_t i, int prose)
+{
+    static const struct {
+        const char *word, *cmd;
+    } tab[] = {
+        {"rcpt", "RCPT"},         {"mail", "MAIL"},   {"end of data", "DATA"},
+        {"data", "DATA"},         {"helo", "HELO"},   {"ehlo", "EHLO"},
+        {"starttls", "STARTTLS"}, {"auth", "AUTH"},   {"initial connection", "CONN"},
+        {"recipient", "RCPT"},    {"sender", "MAIL"}, {"message", "DATA"},
+    };
+    i = ws_skip(p, len, i);
+    size_t n = sizeof tab / sizeof tab[0] - (prose ? 0 : 3);
+    for (size_t k = prose ? 9 : 0; k < n; k++)
+        if (phrase_at(p, len, i, tab[k].word))
+            return tab[k].cmd;
+    return NULL;
+}
+
+/* is_alnum - ASCII letter or digit. */
+static int is_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+void text_find_command(const char *p, size_t len, char *out)
+{
+    /* lead phrases by their first letter; prose: the words after it may be qmail's
+     * "recipient"/"sender"/"message" ("does not like recipient", "failed after I sent the
+     * message") */
+    static const struct {
+        const char *lead;
+        int prose;
+    } leads[] = {
+        {"in reply to ", 0},
+        {"after ", 0},
+        {"did not like our ", 0},
+        {"does not like ", 1},
+        {">>> ", 0},
+        {"smtp:", 0},
+        {"failed on ", 0},
+        {"failed after i sent the ", 1},
+    };
+    out[0] = '\0';
+    if (!p || !len)
+        return;
+    const char *found = NULL;
+    int upper = -1; /* index in words[] of the latest upper-case command word seen */
+    static const struct {
+        const char *w, *cmd;
+    } words[] = {{"HELO", "HELO"},
+                 {"EHLO", "EHLO"},
+                 {"MAIL FROM", "MAIL"},
+                 {"RCPT", "RCPT"},
+                 {"DATA", "DATA"}};
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        size_t k0, k1; /* the leads that start with c */
+        switch (c) {
+        case 'i':
+        case 'I':
+            k0 = 0, k1 = 1;
+            break;
+        case 'a':
+        case 'A':
+            k0 = 1, k1 = 2;
+            break;
+        case 'd':
+        case 'D':
+            k0 = 2, k1 = 4;
+            break;
+        case '>':
+            k0 = 4, k1 = 5;
+            break;
+        case 's':
+        case 'S':
+            k0 = 5, k1 = 6;
+            break;
+        case 'f':
+        case 'F':
+            k0 = 6, k1 = 8;
+            break;
+        default:
+            k0 = k1 = 0;
+            break;
+        }
+        if (i > 0 && is_alnum((unsigned char)p[i - 1]))
+            continue;
+        for (size_t k = k0; k < k1; k++) {
+            size_t e = phrase_at(p, len, i, leads[k].lead);
+            const char *cmd = e ? cmd_word(p, len, e, leads[k].prose) : NULL;
+            if (cmd) {
+                found = cmd; /* the last one named: a transcript ends at the failure */
+                break;
+            }
+        }
+        if (found || !(c == 'H' || c == 'E' || c == 'M' || c == 'R' || c == 'D'))
+            continue;
+        /* an upper-case command word, as transcripts and some MTAs print it */
+        for (int k = (int)(sizeof words / sizeof words[0]) - 1; k > upper; k--) {
+            size_t n = strlen(words[k].w);
+            if (words[k].w[0] == (char)c && i + n <= len && memcmp(p + i, words[k].w, n) == 0 &&
+                !(i + n < len && is_alnum((unsigned char)p[i + n]))) {
+                upper = k; /* the latest in protocol order */
+                break;
+            }
+        }
+    }
+    if (!found && upper >= 0)
+        found = words[upper].cmd;
+    if (found)
+        memcpy(out, found, strlen(found) + 1);
+}

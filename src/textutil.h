@@ -27,4 +27,12 @@ struct slice addr_domain(struct slice addr);
  * and *tzoff (seconds east of UTC), 0 if the text is not a date. */
 int date_parse(const char *p, size_t len, long long *t, int *tzoff);
 
+/* text_find_command - the SMTP command a failure answered, named in bounce text (p, len):
+ * the phrasings of real MTAs ("in reply to RCPT TO command" also folded over lines,
+ * "after end of data", Sendmail's ">>> RCPT To:" transcript, qmail's "does not like
+ * recipient", "SMTP:RCPT host"), else an upper-case command word as transcripts write it
+ * ("RCPT TO:", "[RCPT_TO]", "MAIL FROM:"). Writes "RCPT", "MAIL", "DATA", "HELO", "EHLO",
+ * "STARTTLS", "AUTH", "CONN" or "" into out (at least 16 bytes). */
+void text_find_command(const char *p, size_t len, char *out);
+
 #endif /* RB_TEXTUTIL_H */
