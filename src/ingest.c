@@ -819,7 +819,9 @@ int ingest_emit(rb_ingest *ig, const struct ingest_ev *e)
             rc = rb_parse_reply(ig->scratch, FS(F_TEXT), e->text.len, &v->reply);
         if (!v->reply.replycode && e->replycode)
             v->reply.replycode = e->replycode;
-        if (!v->reply.status[0] && e->status.len && e->status.len < sizeof v->reply.status)
+        /* the source's own status field (dsn=2.1.5) wins over a code in the text, as a DSN's
+         * Status: does */
+        if (e->status.len && e->status.len < sizeof v->reply.status)
             memcpy(v->reply.status, FS(F_STATUS), e->status.len + 1);
         if (e->kind == RB_EVENT_COMPLAINT) {
             v->reason = RB_REASON_FEEDBACK;
@@ -905,8 +907,13 @@ static int route_line(rb_ingest *ig, struct ingest_line *ln)
             syslog_header(ig, ln);
         return call_reader(ig, ig->locked_i, ln);
     }
-    if (ig->mode == MODE_LOCKED)
+    if (ig->mode == MODE_LOCKED) {
+        /* a reader of syslog programs locked by sniffing (a file of its lines with or
+         * without syslog headers) still gets the header parsed */
+        if (ig->locked->progs && ln->raw.len)
+            syslog_header(ig, ln);
         return call_reader(ig, ig->locked_i, ln);
+    }
     if (ln->raw.len == 0)
         return RB_OK;
     if (syslog_header(ig, ln)) {

@@ -179,13 +179,13 @@ static double parse_seconds(struct slice v)
     for (size_t i = 0; i < v.len; i++) {
         char c = v.p[i];
         if (c >= '0' && c <= '9') {
-            if (scale) {
+            if (scale > 0) {
                 d += (c - '0') * scale;
                 scale /= 10;
             } else {
                 d = d * 10 + (c - '0');
             }
-        } else if (c == '.' && !scale) {
+        } else if (c == '.' && scale <= 0) {
             scale = 0.1;
         } else {
             break;

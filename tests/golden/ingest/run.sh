@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # run.sh - golden tests of `rebound ingest`: every CASE.in (a log or payload written for the
 # project in a real format) is read with `rebound ingest --output tsv [ARGS]` (ARGS from
-# CASE.args when present) and compared with CASE.tsv. The summary on stderr is compared with
+# CASE.args when present, split as the shell would: quote values with spaces) and compared with CASE.tsv. The summary on stderr is compared with
 # CASE.summary when that exists (skip counts and reasons). Each input is also read as one
 # gzip file and with CRLF line ends, which must give the same events.
 set -u
@@ -30,19 +30,17 @@ for in in "$dir"/*.in; do
   if [ ! -e "$case.tsv" ]; then
     echo "FAIL golden ingest $name: no $name.tsv"; fail=$((fail + 1)); continue
   fi
-  # shellcheck disable=SC2086
-  "$bin" ingest --output tsv $args "$in" > "$tmp/out" 2> "$tmp/err"
+  eval "set -- $args"
+  "$bin" ingest --output tsv "$@" "$in" > "$tmp/out" 2> "$tmp/err"
   check "$name" lf "$case.tsv" "$tmp/out"
   if [ -e "$case.summary" ]; then
     check "$name" summary "$case.summary" "$tmp/err"
   fi
   gzip -c < "$in" > "$tmp/in.gz"
-  # shellcheck disable=SC2086
-  "$bin" ingest --output tsv $args "$tmp/in.gz" > "$tmp/gz" 2>/dev/null
+  "$bin" ingest --output tsv "$@" "$tmp/in.gz" > "$tmp/gz" 2>/dev/null
   check "$name" gzip "$case.tsv" "$tmp/gz"
   sed 's/$/\r/' "$in" > "$tmp/crlf"
-  # shellcheck disable=SC2086
-  "$bin" ingest --output tsv $args "$tmp/crlf" > "$tmp/crlfout" 2>/dev/null
+  "$bin" ingest --output tsv "$@" "$tmp/crlf" > "$tmp/crlfout" 2>/dev/null
   check "$name" crlf "$case.tsv" "$tmp/crlfout"
 done
 echo "$pass passed, $fail failed"
