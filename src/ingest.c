@@ -767,7 +767,9 @@ int ingest_emit(rb_ingest *ig, const struct ingest_ev *e)
 #define FS(f) (off[f] == NO_FIELD ? "" : b->p + off[f])
     rb_event ev; /* every field is set below; the verdict by the classifier or here */
     ev.kind = e->kind;
-    ev.format = ig->mode == MODE_LOCKED && ig->locked ? ig->locked->name : "";
+    ev.format = e->format                               ? e->format
+                : ig->mode == MODE_LOCKED && ig->locked ? ig->locked->name
+                                                        : "";
     ev.recipient = FS(F_RCPT);
     ev.sender = FS(F_SENDER);
     ev.senderdomain = FS(F_SDOM);
@@ -881,6 +883,7 @@ static int lock_reader(rb_ingest *ig, size_t r)
     ig->mode = MODE_LOCKED;
     ig->locked = readers[r];
     ig->locked_i = r;
+    ig->carry.cap = readers[r]->max_line ? readers[r]->max_line : INGEST_MAX_LINE;
     return RB_OK;
 }
 
@@ -914,7 +917,10 @@ static int route_line(rb_ingest *ig, struct ingest_line *ln)
             syslog_header(ig, ln);
         return call_reader(ig, ig->locked_i, ln);
     }
-    if (ln->raw.len == 0)
+    size_t sp = 0; /* blank lines before the first meaningful one decide nothing */
+    while (sp < ln->raw.len && (ln->raw.p[sp] == ' ' || ln->raw.p[sp] == '\t'))
+        sp++;
+    if (sp == ln->raw.len)
         return RB_OK;
     if (syslog_header(ig, ln)) {
         if (ig->mode == MODE_UNKNOWN)
@@ -1124,7 +1130,9 @@ int rb_ingest_feed(rb_ingest *ig, const char *p, size_t n, rb_event_cb cb, void 
                 buf_reset(&ig->carry);
                 ig->lineno++;
                 ig->stats.lines++;
-                rc = ingest_malformed(ig, "line longer than 1 MB");
+                rc = ingest_malformed(ig, ig->carry.cap > INGEST_MAX_LINE
+                                              ? "line longer than the reader's limit"
+                                              : "line longer than 1 MB");
                 ig->skipping = nl == NULL;
             } else if (nl) {
                 rc = process_line(ig, ig->carry.p, ig->carry.len);
@@ -1169,6 +1177,7 @@ int rb_ingest_end(rb_ingest *ig, rb_event_cb cb, void *ud)
     if (!ig->forced) {
         ig->mode = MODE_UNKNOWN;
         ig->locked = NULL;
+        ig->carry.cap = INGEST_MAX_LINE;
     }
     return rc;
 }

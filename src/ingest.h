@@ -40,6 +40,7 @@ struct ingest_line {
 /* An event under construction: slices borrowed from the line or reader state. */
 struct ingest_ev {
     rb_event_kind kind;
+    const char *format; /* static name of the source (ses, sendgrid ...); NULL = the reader's */
     struct slice recipient, sender, rhost, rhost_ip, queueid, messageid, event_id;
     struct slice campaign, sending_ip, sending_domain, vmta, feedbacktype;
     struct slice text;    /* reply / failure text to classify */
@@ -112,6 +113,8 @@ struct ingest_reader {
     /* fini - release what the reader allocated in its state; may be NULL. */
     void (*fini)(rb_ingest *ig, void *state);
     size_t state_size; /* bytes of zeroed state allocated once per rb_ingest */
+    size_t max_line;   /* longest line accepted while this reader is locked (0 = 1 MB); a
+                          reader of documents that may sit on one line raises it */
     /* init - called once after the state is allocated (parse opts->map ...); may be NULL.
      * Returns RB_OK or RB_EINVAL/RB_ENOMEM. */
     int (*init)(rb_ingest *ig, void *state);
