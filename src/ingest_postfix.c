@@ -113,12 +113,8 @@ static rb_event_kind status_kind(struct slice st)
         return RB_EVENT_DELIVERED;
     if (slice_eq_ci(st, "deferred"))
         return RB_EVENT_DEFERRED;
-    /* "undeliverable" and "undeliverable-but-not-cached": address verification probes
-     * (verify(8)) that the receiver refused: the address fails as a bounce would */
-    if (slice_eq_ci(st, "bounced") || (st.len >= 13 && mem_eq_ci(st.p, "undeliverable", 13)))
+    if (slice_eq_ci(st, "bounced"))
         return RB_EVENT_BOUNCED;
-    if (slice_eq_ci(st, "deliverable"))
-        return RB_EVENT_DELIVERED;
     if (slice_eq_ci(st, "expired"))
         return RB_EVENT_EXPIRED;
     return RB_EVENT_UNKNOWN;
@@ -201,6 +197,13 @@ static int delivery_line(rb_ingest *ig, const struct ingest_line *ln, struct sli
     if (!delivery_fields(rest, &d))
         return ingest_malformed(ig, "postfix: delivery line without to= or status=");
     rb_event_kind k = status_kind(d.status);
+    /* address-verification probes (verify(8): status=deliverable, undeliverable,
+     * undeliverable-but-not-cached) check addresses for reject_unverified_*; no mail went
+     * out, so they are not deliveries or bounces of the sender's mail */
+    if (k == RB_EVENT_UNKNOWN &&
+        ((d.status.len >= 11 && mem_eq_ci(d.status.p, "deliverable", 11)) ||
+         (d.status.len >= 13 && mem_eq_ci(d.status.p, "undeliverable", 13))))
+        return ingest_ignored(ig);
     if (k == RB_EVENT_UNKNOWN)
         return ingest_malformed(ig, "postfix: unknown status= value");
     struct ingest_ev e;
