@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "ingest.h"
@@ -549,6 +550,21 @@ static char *qc_field(struct qc_slot *s, int f)
     }
 }
 
+/* The slots are touched at random: ask for transparent huge pages where the system allows
+ * them (a hint; fewer TLB misses on big logs). */
+static void qc_huge_pages(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t a = ((uintptr_t)p + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)((2u << 20) - 1);
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 static struct qc_slot *qc_find(rb_ingest *ig, struct slice qid, bool create)
 {
     if (!qid.len || qid.len > QC_QID)
@@ -561,11 +577,11 @@ static struct qc_slot *qc_find(rb_ingest *ig, struct slice qid, bool create)
         if (!ig->qc || !ig->qc_sets) {
             mem_free(ig->mem, ig->qc);
             mem_free(ig->mem, ig->qc_sets);
-            mem_free(ig->mem, ig->qc_sets);
             ig->qc = NULL;
             ig->qc_sets = NULL;
             return NULL;
         }
+        qc_huge_pages(ig->qc, (size_t)QC_SETS * QC_WAYS * sizeof *ig->qc);
     }
     uint32_t h = qid_hash(qid);
     size_t si = h % QC_SETS;
