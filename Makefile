@@ -41,6 +41,7 @@ fuzz-run: fuzz
 bench: release
 	./bench/run.sh
 	./bench/run_parse.sh
+	./bench/run_ingest.sh
 
 # Run the main jobs on the bundled sample data: explain sample replies, decode sample bounces.
 sample: release
