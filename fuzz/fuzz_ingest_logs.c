@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * fuzz_ingest_logs.c - libFuzzer target for the MTA log and CSV readers of rb_ingest (exim,
- * sendmail, opensmtpd, haraka, powermta, csv with a column map, and auto-detection).
+ * fuzz_ingest_logs.c - libFuzzer target for the MTA log and CSV readers of rb_ingest (postfix,
+ * exim, sendmail, opensmtpd, haraka, powermta, csv with a column map, and auto-detection).
  *
  * DESCRIPTION
  *   Byte 0 picks the format (and strict mode), byte 1 where the rest is cut into two
@@ -35,15 +35,15 @@ static int check(const rb_event *e, void *ud)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const formats[] = {"exim",     "sendmail", "opensmtpd", "haraka",
-                                          "powermta", "csv",      "auto",      "syslog"};
+    static const char *const formats[] = {"exim", "sendmail", "opensmtpd", "haraka", "powermta",
+                                          "csv",  "auto",     "syslog",    "postfix"};
     if (!cls && rb_classifier_new(&cls, NULL) != RB_OK)
         abort();
     if (size < 2)
         return 0;
     rb_ingest_opts o;
     memset(&o, 0, sizeof o);
-    o.format = formats[data[0] & 7];
+    o.format = formats[(data[0] & 0x3f) % (sizeof formats / sizeof formats[0])];
     o.strict = (data[0] & 0x40) != 0;
     o.year = 2024;
     if (strcmp(o.format, "csv") == 0)
