@@ -38,8 +38,9 @@ struct ingest_ctx {
     enum ofmt fmt;
     struct buf out;
     unsigned long errors;
-    int progress; /* show a progress line on stderr */
-    int meanings; /* --meanings: the catalog's prose for each code in every event */
+    int progress;           /* show a progress line on stderr */
+    int meanings;           /* --meanings: the catalog's prose for each code in every event */
+    struct cli_store store; /* --store / --db: every event also goes to the store */
 };
 
 static void tsv_field(struct buf *b, const char *s)
@@ -57,6 +58,8 @@ static int on_event(const rb_event *e, void *ud)
     const rb_verdict *v = &e->verdict;
     struct buf *b = &x->out;
     int rc = RB_OK;
+    if (x->store.s)
+        cli_store_event(&x->store, e);
     if (x->fmt == OF_TSV) {
         /* format kind timestamp recipient sender rhost queueid messageid campaign sending_ip
          * status replycode reason category (header line: --output tsv prints it first) */
@@ -276,7 +279,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: rebound ingest [--format auto|NAME] [--output json|tsv] [--since WHEN]\n"
                "                      [--until WHEN] [--map SPEC] [--campaign-header NAME]\n"
-               "                      [--year N] [--strict] [--meanings] [-q] [FILE...]\n"
+               "                      [--year N] [--strict] [--meanings] [-q]\n"
+               "                      [--store] [--db PATH] [--config FILE] [FILE...]\n"
                "Read MTA logs, ESP webhook payloads and exports; print one event per line.\n"
                "FILE: a log or export (gzip read transparently); '-' or none reads stdin.\n"
                "--format: auto (default: per file, and per line in syslog streams), syslog, or\n"
@@ -289,7 +293,10 @@ static void usage(FILE *f)
                "--since/--until: 2024-05-01, 2024-05-01T12:00:00Z or Unix seconds.\n"
                "--strict: stop at the first malformed line. -q: no summary on stderr.\n"
                "JSON output leaves out fields the source does not give; --meanings adds the\n"
-               "catalog's description of each code (as `rebound explain --json` prints).\n");
+               "catalog's description of each code (as `rebound explain --json` prints).\n"
+               "--store: also write every event to the store and apply the suppression\n"
+               "  rules (idempotent: re-reading an input adds nothing); --db PATH names the\n"
+               "  store (implies --store), --config FILE the rules' config (docs/store.md).\n");
 }
 
 static void summary(rb_ingest *ig)
@@ -322,11 +329,19 @@ int cmd_ingest(int argc, char **argv)
     memset(&x, 0, sizeof x);
     rb_ingest_opts o;
     memset(&o, 0, sizeof o);
-    int i = 1, quiet = 0;
+    int i = 1, quiet = 0, store = 0;
+    const char *db = NULL, *config = NULL;
     for (; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
-        if (strcmp(a, "--format") == 0 && more) {
+        if (strcmp(a, "--store") == 0) {
+            store = 1;
+        } else if (strcmp(a, "--db") == 0 && more) {
+            db = argv[++i];
+            store = 1;
+        } else if (strcmp(a, "--config") == 0 && more) {
+            config = argv[++i];
+        } else if (strcmp(a, "--format") == 0 && more) {
             o.format = argv[++i];
         } else if (strcmp(a, "--output") == 0 && more) {
             const char *f = argv[++i];
@@ -388,6 +403,8 @@ int cmd_ingest(int argc, char **argv)
     char *chunk = malloc(CHUNK);
     if (!chunk)
         die("out of memory");
+    if (store)
+        x.store.s = cli_store_open(db, config, 0);
     int failed = 0;
     if (x.fmt == OF_TSV) {
         static const char hdr[] = "format\tkind\ttimestamp\trecipient\tsender\trhost\tqueueid\t"
@@ -401,6 +418,7 @@ int cmd_ingest(int argc, char **argv)
     for (; i < argc; i++)
         failed |= ingest_file(&x, ig, argv[i], chunk);
     out_flush(&x.out);
+    cli_store_close(&x.store, quiet);
     if (!quiet)
         summary(ig);
     free(chunk);

@@ -33,6 +33,7 @@ struct parse_ctx {
     const char *origin; /* display name of the current message */
     unsigned long records, messages, errors;
     unsigned extra_defects; /* defects the source found (a message cut at its size limit) */
+    struct cli_store store; /* --store / --db: every record also goes to the store */
 };
 
 static void tsv_field(struct buf *b, const char *s)
@@ -50,6 +51,8 @@ static int on_record(const rb_record *r, void *ud)
     const rb_verdict *v = &r->verdict;
     int rc = RB_OK;
     x->records++;
+    if (x->store.s)
+        cli_store_record(&x->store, r);
     if (x->fmt == PF_TSV) {
         tsv_field(&x->out, x->origin);
         rc = buf_putc(&x->out, '\t');
@@ -153,9 +156,17 @@ int cmd_parse(int argc, char **argv)
 {
     struct parse_ctx x;
     memset(&x, 0, sizeof x);
-    int i = 1, quiet = 0;
+    int i = 1, quiet = 0, store = 0;
+    const char *db = NULL, *config = NULL;
     for (; i < argc; i++) {
-        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "--store") == 0) {
+            store = 1;
+        } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+            db = argv[++i];
+            store = 1;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config = argv[++i];
+        } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
             const char *f = argv[++i];
             if (strcmp(f, "tsv") == 0)
                 x.fmt = PF_TSV;
@@ -174,7 +185,9 @@ int cmd_parse(int argc, char **argv)
                    "Decode bounce emails into one record per failed recipient.\n"
                    "PATH: a message, an mbox, a Maildir or a directory tree; '-' or none\n"
                    "reads stdin. gzip is read transparently. --format tsv prints: file,\n"
-                   "recipient, status, replycode, reason, hardbounce. -q: no summary.\n");
+                   "recipient, status, replycode, reason, hardbounce. -q: no summary.\n"
+                   "--store: also write every record to the store and apply the suppression\n"
+                   "rules; --db PATH names the store, --config FILE the rules' config.\n");
             return 0;
         } else if (strcmp(argv[i], "--") == 0) {
             i++;
@@ -193,11 +206,14 @@ int cmd_parse(int argc, char **argv)
     if ((rc = rb_parser_new(c, &p)) != RB_OK)
         die("cannot create the parser: %s", rb_strerror(rc));
     buf_init(&x.out, (size_t)1 << 30, NULL);
+    if (store)
+        x.store.s = cli_store_open(db, config, 0);
     if (i >= argc)
         parse_source(&x, p, "-");
     for (; i < argc; i++)
         parse_source(&x, p, argv[i]);
     out_flush(&x.out);
+    cli_store_close(&x.store, quiet);
     if (!quiet && isatty(2))
         fprintf(stderr, "rebound: %lu messages, %lu records, %lu errors\n", x.messages, x.records,
                 x.errors);

@@ -45,6 +45,8 @@ static void usage(FILE *f)
             "  explain [--json|--tsv] [TEXT...]   explain SMTP replies (stdin: one per line)\n"
             "  parse [--format json|tsv] [PATH...]  decode bounce emails (files, mbox, Maildir)\n"
             "  ingest [--format NAME] [FILE...]     read MTA logs, ESP webhooks and exports\n"
+            "  suppress list|add|remove|export|import  the suppression list\n"
+            "  check FILE|-                       pre-send check of a list of addresses\n"
             "  version                            print the version\n"
             "\n"
             "Run 'rebound COMMAND --help' for a command's options.\n");
@@ -63,6 +65,10 @@ int main(int argc, char **argv)
         return cmd_parse(argc - 1, argv + 1);
     if (strcmp(cmd, "ingest") == 0)
         return cmd_ingest(argc - 1, argv + 1);
+    if (strcmp(cmd, "suppress") == 0)
+        return cmd_suppress(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("rebound %s\n", rb_version());
         return 0;

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * store.h - the event store and suppression list, behind a backend interface.
+ *
+ * DESCRIPTION
+ *   A store keeps every event (one row per event, idempotent on a stable key), the
+ *   suppression list, the per-recipient state of the suppression rules (suppress.h) and
+ *   sender alerts. Callers use the store_* functions; a backend implements struct
+ *   store_ops. SQLite (store_sqlite.c) is the default; a PostgreSQL backend (issue 9) plugs
+ *   in behind the same operations: store_open() chooses by the target ("postgresql://..."
+ *   would select it), and every rule step (state_get, suppression_set, state_put) happens
+ *   inside the caller's begin/commit, so a backend whose state_get locks the row
+ *   (SELECT ... FOR UPDATE) keeps decisions correct when several ingests race.
+ *
+ *   Writing: store_add() takes one event: it computes nothing itself (the key is set by
+ *   store_event_key()), inserts the event if its key is new and only then applies the
+ *   rules, so re-reading the same input changes nothing. Transactions are batched:
+ *   store_add() commits every cfg.batch_events events and store_finish() commits the rest,
+ *   so a crash loses at most the open batch, never half of one (events, state and
+ *   suppressions of a batch commit together).
+ *
+ *   Threads: one struct store per thread; the store keeps no global state.
+ *   Errors: functions return RB_OK or a negative RB_E*; store_error() says why in words
+ *   (valid until the next call on the store).
+ *
+ * LIMITS
+ *   Event text is cut to STORE_MAX_TEXT bytes when stored (the key hashes all of it).
+ *
+ * SEE ALSO
+ *   suppress.h (the rules), store_sqlite.c, docs/store.md
+ */
+#ifndef RB_STORE_H
+#define RB_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rebound.h"
+#include "suppress.h"
+
+#define STORE_KEY_BYTES 16              /* an event key: 128 bits */
+#define STORE_MAX_TEXT 4096             /* bytes of an event's text kept in the store */
+#define STORE_ERR_CAP 512               /* bytes of an error message */
+#define STORE_APPLICATION_ID 0x52424E44 /* "RBND": PRAGMA application_id of our SQLite files */
+
+/* One event as stored. Strings are borrowed, NUL-terminated, never NULL ("" = unknown). */
+struct store_event {
+    unsigned char key[STORE_KEY_BYTES]; /* store_event_key() */
+    long long time;                     /* Unix time, 0 if unknown */
+    rb_event_kind kind;
+    const char *recipient; /* normalised (suppress_normalize) */
+    const char *domain;    /* of recipient */
+    const char *sender, *sender_domain;
+    const char *rhost;
+    const char *provider;
+    int replycode;
+    const char *status; /* enhanced status "5.1.1" */
+    rb_reason reason;
+    rb_category category;
+    rb_scope scope;
+    rb_remedy remedy;
+    bool permanent;
+    const char *campaign, *sending_ip, *sending_domain, *vmta;
+    const char *queue_id, *message_id, *source_event_id;
+    const char *text;   /* the reply / diagnostic */
+    const char *format; /* source reader: postfix, sendgrid, ... "bounce" for parsed emails */
+    long long delay_ms; /* time the message waited (Postfix delay=), -1 if unknown; part of
+                           the key only: two attempts logged in the same second differ here */
+};
+
+/* One suppression-list entry. Strings borrowed (from the caller, or from the store until
+ * the next call on it when the store returns one). */
+struct store_suppression {
+    const char *address;    /* normalised */
+    const char *reason;     /* userunknown, mailboxfull, complaint, manual, ... */
+    const char *rule;       /* hard-bounce, ..., manual, import */
+    const char *event_keys; /* comma-separated hex keys of the deciding events, or "" */
+    long long since;        /* Unix time it was suppressed */
+};
+
+/* A sender-side failure, counted per (sender domain, sending ip, category, provider). */
+struct store_sender_alert {
+    const char *sender_domain, *sending_ip, *category, *provider;
+    long long time;
+    const char *key; /* hex key of the event */
+};
+
+/* Totals, for summaries and tests. */
+struct store_counts {
+    unsigned long long events, suppressions, recipients_tracked, sender_alerts;
+};
+
+/* Options of store_open. */
+struct store_open_opts {
+    bool readonly;            /* readers (check, list, export): never write */
+    bool create;              /* create the file (and its directory) when absent */
+    unsigned busy_timeout_ms; /* wait for another writer's lock this long */
+};
+
+typedef int (*store_supp_cb)(const struct store_suppression *s, void *ud);
+
+struct store;
+
+/* The backend interface. Every function returns RB_OK or a negative RB_E* and sets the
+ * store's error text on failure. Strings handed in are borrowed for the call only. */
+struct store_ops {
+    const char *name;
+    /* open - connect to target; *out is set (and must be closed) even on failure when
+     * non-NULL, so the error text can be read. */
+    int (*open)(struct store **out, const char *target, const struct store_open_opts *o);
+    void (*close)(struct store *s);
+    int (*begin)(struct store *s); /* a write transaction */
+    int (*commit)(struct store *s);
+    int (*rollback)(struct store *s);
+    /* put_event - insert unless the key is present; *inserted says which */
+    int (*put_event)(struct store *s, const struct store_event *e, bool *inserted);
+    /* state_get - the rules' state of addr (all zero and *found false when none) */
+    int (*state_get)(struct store *s, const char *addr, struct suppress_state *st, bool *found);
+    /* state_put - write st for addr; an empty st deletes it */
+    int (*state_put)(struct store *s, const char *addr, const struct suppress_state *st);
+    /* supp_get - entry of addr; strings valid until the next call on s */
+    int (*supp_get)(struct store *s, const char *addr, struct store_suppression *out, bool *found);
+    /* supp_set - add; an existing entry is kept unless replace; *changed says if written */
+    int (*supp_set)(struct store *s, const struct store_suppression *e, bool replace,
+                    bool *changed);
+    int (*supp_remove)(struct store *s, const char *addr, bool *removed);
+    /* supp_iterate - every entry in address order; a non-zero cb return stops and is
+     * returned */
+    int (*supp_iterate)(struct store *s, store_supp_cb cb, void *ud);
+    int (*supp_count)(struct store *s, unsigned long long *n);
+    int (*alert_add)(struct store *s, const struct store_sender_alert *a);
+    int (*counts)(struct store *s, struct store_counts *out);
+};
+
+/* The head every backend's handle starts with. */
+struct store {
+    const struct store_ops *ops;
+    struct suppress_config cfg;
+    bool in_tx;
+    unsigned long pending; /* events in the open transaction */
+    char path[4096];       /* target as opened (for messages) */
+    char err[STORE_ERR_CAP];
+};
+
+/* Outcome of store_add for one event. */
+struct store_add_result {
+    bool inserted;   /* new event (false: already stored, nothing else done) */
+    bool suppressed; /* the rules added the recipient to the suppression list */
+    bool sender_alert;
+    const char *rule; /* static, when suppressed */
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+/* store_default_path - $XDG_DATA_HOME/rebound/rebound.db, else
+ * $HOME/.local/share/rebound/rebound.db, into out (size cap). RB_OK, or RB_EINVAL when
+ * neither variable is set or the path does not fit. */
+int store_default_path(char *out, size_t cap);
+
+/* store_open - open (or with o->create, create) the store at target with the rules'
+ * config cfg (NULL = defaults; copied). Caller closes *out with store_close, also on
+ * failure, after reading store_error(*out). Returns RB_OK, RB_ENOMEM, RB_EINVAL (a target
+ * no backend handles), RB_EPARSE (not a rebound store: garbage, corrupt or foreign file,
+ * newer schema) or RB_EIO (missing, read-only, locked, I/O). */
+int store_open(struct store **out, const char *target, const struct store_open_opts *o,
+               const struct suppress_config *cfg);
+/* store_close - roll back an open transaction (store_finish commits) and free; NULL-safe;
+ * returns NULL. */
+struct store *store_close(struct store *s);
+/* store_error - why the last call failed (owned by s); "" when none. */
+const char *store_error(const struct store *s);
+
+/* store_event_key - compute e->key from e's fields: SipHash-2-4 (two fixed keys, 128 bits)
+ * of the format and the source's event id when there is one, else of the format, kind,
+ * queue id, message id, recipient, time, delay, reply code, status and text. Stable across runs
+ * and versions (docs/store.md). */
+void store_event_key(struct store_event *e);
+/* store_key_hex - 32 lower-case hex digits of key into out (size >= 33). */
+void store_key_hex(const unsigned char key[STORE_KEY_BYTES], char *out);
+
+/* store_event_from_rb - fill e from an ingest event (strings borrowed from ev; addr, of
+ * size SUPPRESS_MAX_ADDRESS, receives the normalised recipient) and compute its key. */
+void store_event_from_rb(struct store_event *e, const rb_event *ev, char *addr);
+/* store_event_from_record - the same for a record of a parsed bounce email. */
+void store_event_from_record(struct store_event *e, const rb_record *r, char *addr);
+
+/* store_add - store one event and apply the rules if it is new (inside a batched
+ * transaction that it opens when none is). r may be NULL. */
+int store_add(struct store *s, const struct store_event *e, struct store_add_result *r);
+/* store_begin - open a write transaction now (store_add and the list's writes then join
+ * it until store_finish or a batch boundary); for bulk imports. */
+int store_begin(struct store *s);
+/* store_finish - commit the open batch, if any. */
+int store_finish(struct store *s);
+
+/* store_suppress_set - add (or with replace, overwrite) an entry, in its own transaction
+ * unless one is open. *changed may be NULL. */
+int store_suppress_set(struct store *s, const struct store_suppression *e, bool replace,
+                       bool *changed);
+/* store_suppress_remove - remove addr (normalised by the caller); *removed may be NULL. */
+int store_suppress_remove(struct store *s, const char *addr, bool *removed);
+/* store_suppress_get - entry of addr; strings valid until the next call on s. */
+int store_suppress_get(struct store *s, const char *addr, struct store_suppression *out,
+                       bool *found);
+/* store_suppress_iterate - every entry in address order (see store_ops.supp_iterate). */
+int store_suppress_iterate(struct store *s, store_supp_cb cb, void *ud);
+/* store_suppress_count - entries on the list (to size a reader's table). */
+int store_suppress_count(struct store *s, unsigned long long *n);
+/* store_state_get - the rules' state of addr (for tests and reports). */
+int store_state_get(struct store *s, const char *addr, struct suppress_state *st, bool *found);
+/* store_counts - totals. */
+int store_counts(struct store *s, struct store_counts *out);
+
+#endif /* RB_STORE_H */

@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * store_sqlite.c - the SQLite backend of the store (the default).
+ *
+ * DESCRIPTION
+ *   One database file in WAL mode (readers such as `rebound check` work while an ingest
+ *   writes), synchronous=NORMAL (a committed batch survives a crash of the process; a power
+ *   loss may drop the last batches but never corrupts), a busy timeout for a second writer,
+ *   statements prepared once per connection and reused, write transactions taken with
+ *   BEGIN IMMEDIATE (no lock-upgrade deadlocks between two writers).
+ *
+ *   Ours or not: a file is a rebound store when PRAGMA application_id is
+ *   STORE_APPLICATION_ID and its meta table has schema_version. Before SQLite touches an
+ *   existing file, its 100-byte header is read: a file that is not SQLite, or a SQLite
+ *   database of another application, is refused with a clear error and left as it was
+ *   (nothing is created next to it either). A new file is created in rollback-journal mode,
+ *   tagged and given its schema in one transaction, and only then switched to WAL, so the
+ *   tag is in the main file from the first commit on.
+ *
+ *   Schema: migrations[] is the ordered list of SQL scripts; migration i takes schema i to
+ *   i + 1, and the meta table records the version reached. Opening a store runs the
+ *   missing ones in one transaction; a store from a newer rebound is refused.
+ *
+ * LIMITS
+ *   STORE_MAX_TEXT bytes of text per event. Page cache: SQLITE_CACHE_KB per connection;
+ *   up to SQLITE_MMAP_BYTES of the file memory-mapped.
+ *
+ * SEE ALSO
+ *   store.h, docs/store.md
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define SQLITE_CACHE_KB 65536         /* page cache per connection */
+#define SQLITE_MMAP_BYTES (1LL << 30) /* file bytes mapped per connection */
+
+static const char *const migrations[] = {
+    /* 0 -> 1: the first schema */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE events("
+    " id INTEGER PRIMARY KEY,"
+    " key BLOB NOT NULL UNIQUE," /* store_event_key(): 16 bytes */
+    " time INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " recipient TEXT NOT NULL, domain TEXT NOT NULL,"
+    " sender TEXT NOT NULL, sender_domain TEXT NOT NULL,"
+    " rhost TEXT NOT NULL, provider TEXT NOT NULL,"
+    " replycode INTEGER NOT NULL, status TEXT NOT NULL,"
+    " reason TEXT NOT NULL, category TEXT NOT NULL, scope TEXT NOT NULL, remedy TEXT NOT NULL,"
+    " permanent INTEGER NOT NULL,"
+    " campaign TEXT NOT NULL, sending_ip TEXT NOT NULL, sending_domain TEXT NOT NULL,"
+    " vmta TEXT NOT NULL, queue_id TEXT NOT NULL, message_id TEXT NOT NULL,"
+    " source_event_id TEXT NOT NULL, text TEXT NOT NULL, format TEXT NOT NULL);"
+    "CREATE INDEX events_time ON events(time);"
+    "CREATE TABLE recipient_state(address TEXT PRIMARY KEY,"
+    " mbf_count INTEGER NOT NULL, soft_count INTEGER NOT NULL,"
+    " soft_first INTEGER NOT NULL, last_failure INTEGER NOT NULL,"
+    " keys TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE suppressions(address TEXT PRIMARY KEY, reason TEXT NOT NULL,"
+    " rule TEXT NOT NULL, since INTEGER NOT NULL, event_keys TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE sender_alerts(sender_domain TEXT NOT NULL, sending_ip TEXT NOT NULL,"
+    " category TEXT NOT NULL, provider TEXT NOT NULL, count INTEGER NOT NULL,"
+    " first_time INTEGER NOT NULL, last_time INTEGER NOT NULL, last_key TEXT NOT NULL,"
+    " PRIMARY KEY(sender_domain, sending_ip, category, provider)) WITHOUT ROWID;",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+enum {
+    Q_INS_EVENT,
+    Q_STATE_GET,
+    Q_STATE_PUT,
+    Q_STATE_DEL,
+    Q_SUPP_GET,
+    Q_SUPP_INS,
+    Q_SUPP_REP,
+    Q_SUPP_DEL,
+    Q_SUPP_ALL,
+    Q_ALERT,
+    Q__COUNT
+};
+
+static const char *const queries[Q__COUNT] = {
+    [Q_INS_EVENT] = "INSERT OR IGNORE INTO events(key, time, kind, recipient, domain, sender,"
+                    " sender_domain, rhost, provider, replycode, status, reason, category, scope,"
+                    " remedy, permanent, campaign, sending_ip, sending_domain, vmta, queue_id,"
+                    " message_id, source_event_id, text, format) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+                    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
+                    " ?22, ?23, ?24, ?25)",
+    [Q_STATE_GET] = "SELECT mbf_count, soft_count, soft_first, last_failure, keys"
+                    " FROM recipient_state WHERE address = ?1",
+    [Q_STATE_PUT] = "INSERT OR REPLACE INTO recipient_state(address, mbf_count, soft_count,"
+                    " soft_first, last_failure, keys) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_STATE_DEL] = "DELETE FROM recipient_state WHERE address = ?1",
+    [Q_SUPP_GET] = "SELECT address, reason, rule, since, event_keys FROM suppressions"
+                   " WHERE address = ?1",
+    [Q_SUPP_INS] = "INSERT OR IGNORE INTO suppressions(address, reason, rule, since, event_keys)"
+                   " VALUES(?1, ?2, ?3, ?4, ?5)",
+    [Q_SUPP_REP] = "INSERT OR REPLACE INTO suppressions(address, reason, rule, since,"
+                   " event_keys) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [Q_SUPP_DEL] = "DELETE FROM suppressions WHERE address = ?1",
+    [Q_SUPP_ALL] = "SELECT address, reason, rule, since, event_keys FROM suppressions"
+                   " ORDER BY address",
+    [Q_ALERT] = "INSERT INTO sender_alerts(sender_domain, sending_ip, category, provider, count,"
+                " first_time, last_time, last_key) VALUES(?1, ?2, ?3, ?4, 1, ?5, ?5, ?6)"
+                " ON CONFLICT(sender_domain, sending_ip, category, provider) DO UPDATE SET"
+                " count = count + 1, first_time = min(first_time, excluded.first_time),"
+                " last_time = max(last_time, excluded.last_time), last_key = excluded.last_key",
+};
+
+struct sqlite_store {
+    struct store base; /* first: the generic head */
+    sqlite3 *db;
+    sqlite3_stmt *q[Q__COUNT];
+    bool readonly;
+    unsigned busy_ms;
+};
+
+static struct sqlite_store *S(struct store *s)
+{
+    return (struct sqlite_store *)(void *)s;
+}
+
+/* err_set - the store's error text: the path, then the parts (NULLs skipped), cut to fit */
+static void err_set(struct sqlite_store *ss, const char *a, const char *b, const char *c,
+                    const char *d)
+{
+    const char *parts[] = {ss->base.path, ": ", a, b, c, d};
+    size_t len = 0, cap = sizeof ss->base.err - 1;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (!parts[i])
+            continue;
+        size_t n = strlen(parts[i]);
+        if (n > cap - len)
+            n = cap - len;
+        memcpy(ss->base.err + len, parts[i], n);
+        len += n;
+    }
+    ss->base.err[len] = '\0';
+}
+
+/* db_fail - turn a SQLite result code into an RB_E* code with a message for people */
+static int db_fail(struct sqlite_store *ss, int src, const char *what)
+{
+    const char *msg = ss->db ? sqlite3_errmsg(ss->db) : sqlite3_errstr(src);
+    int rc = RB_EIO;
+    const char *hint = NULL;
+    switch (src & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        hint = "the store is locked by another writer: ";
+        break;
+    case SQLITE_READONLY:
+        hint = "the store (or its directory) is read-only: ";
+        break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        hint = "the store is corrupt or not a rebound store: ";
+        rc = RB_EPARSE;
+        break;
+    case SQLITE_FULL:
+        hint = "the disk is full: ";
+        break;
+    case SQLITE_NOMEM:
+        rc = RB_ENOMEM;
+        break;
+    case SQLITE_CANTOPEN:
+        hint = "cannot open the file: ";
+        break;
+    default:
+        break;
+    }
+    char detail[STORE_ERR_CAP / 2];
+    snprintf(detail, sizeof detail, " (%.200s)", msg ? msg : "");
+    err_set(ss, hint, what, detail, NULL);
+    return rc;
+}
+
+/* say - set the error text (msg, then arg if not NULL) and return rc */
+static int say(struct sqlite_store *ss, int rc, const char *msg, const char *arg)
+{
+    err_set(ss, msg, arg ? ": " : NULL, arg, NULL);
+    return rc;
+}
+
+static int exec(struct sqlite_store *ss, const char *sql, const char *what)
+{
+    int src = sqlite3_exec(ss->db, sql, NULL, NULL, NULL);
+    return src == SQLITE_OK ? RB_OK : db_fail(ss, src, what);
+}
+
+/* query_int - the first column of the first row of sql as an integer (-1 if no row) */
+static int query_int(struct sqlite_store *ss, const char *sql, long long *out)
+{
+    sqlite3_stmt *st;
+    int src = sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL);
+    if (src != SQLITE_OK)
+        return db_fail(ss, src, "reading the schema");
+    src = sqlite3_step(st);
+    *out = src == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return src == SQLITE_ROW || src == SQLITE_DONE ? RB_OK : db_fail(ss, src, "reading the schema");
+}
+
+/* mkdirs - create the directories above path (mode 0700), like mkdir -p */
+static int mkdirs(const char *path)
+{
+    char tmp[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof tmp)
+        return -1;
+    memcpy(tmp, path, n + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+/* check_file - look at an existing file before SQLite does; 1 = new or empty file */
+static int check_file(struct sqlite_store *ss, const char *path, const struct store_open_opts *o,
+                      int *fresh)
+{
+    struct stat st;
+    *fresh = 0;
+    if (stat(path, &st) != 0) {
+        if (errno != ENOENT)
+            return say(ss, RB_EIO, strerror(errno), NULL);
+        if (!o->create)
+            return say(ss, RB_EIO,
+                       "no store here yet (`rebound ingest --store` or `rebound suppress add` "
+                       "creates it; --db PATH names another)",
+                       NULL);
+        if (mkdirs(path) != 0)
+            return say(ss, RB_EIO, "cannot create its directory", strerror(errno));
+        *fresh = 1;
+        return RB_OK;
+    }
+    if (!S_ISREG(st.st_mode))
+        return say(ss, RB_EIO, "not a regular file", NULL);
+    /* root may write anything: honour the file's mode bits as the owner's intent */
+    if (!o->readonly &&
+        ((st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0 || access(path, W_OK) != 0))
+        return say(ss, RB_EIO, "the store file is read-only (nothing was changed)", NULL);
+    if (st.st_size == 0) {
+        *fresh = 1;
+        return RB_OK;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return say(ss, RB_EIO, strerror(errno), NULL);
+    unsigned char h[100];
+    ssize_t got = read(fd, h, sizeof h);
+    close(fd);
+    if (got != (ssize_t)sizeof h || memcmp(h, "SQLite format 3", 16) != 0)
+        return say(ss, RB_EPARSE,
+                   "not a SQLite database (garbage or a damaged header); refusing to touch it",
+                   NULL);
+    unsigned long appid = (unsigned long)h[68] << 24 | (unsigned long)h[69] << 16 |
+                          (unsigned long)h[70] << 8 | (unsigned long)h[71];
+    if (appid != 0 && appid != STORE_APPLICATION_ID)
+        return say(ss, RB_EPARSE,
+                   "a SQLite database of another application (application_id is not rebound's);"
+                   " refusing to touch it",
+                   NULL);
+    return RB_OK;
+}
+
+/* init_or_migrate - tag a new database and bring the schema to SCHEMA_VERSION */
+static int init_or_migrate(struct sqlite_store *ss)
+{
+    long long appid, ntables, version = 0;
+    int rc = query_int(ss, "PRAGMA application_id", &appid);
+    if (rc == RB_OK)
+        rc = query_int(ss, "SELECT count(*) FROM sqlite_master", &ntables);
+    if (rc != RB_OK)
+        return rc;
+    if (appid == 0 && ntables == 0) {
+        if (ss->readonly)
+            return say(ss, RB_EIO, "the store is empty (nothing stored yet)", NULL);
+    } else if (appid != STORE_APPLICATION_ID) {
+        return say(ss, RB_EPARSE,
+                   "a SQLite database of another application (no rebound application_id);"
+                   " refusing to touch it",
+                   NULL);
+    } else {
+        rc = query_int(ss, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'",
+                       &version);
+        if (rc != RB_OK || version < 1)
+            return say(ss, RB_EPARSE,
+                       "tagged as a rebound store but has no schema version: damaged", NULL);
+        if (version > SCHEMA_VERSION)
+            return say(ss, RB_EPARSE,
+                       "made by a newer rebound (its schema is newer than this one knows)", NULL);
+        if (version == SCHEMA_VERSION)
+            return RB_OK;
+        if (ss->readonly)
+            return say(ss, RB_EIO,
+                       "its schema is older: run a writing command (ingest --store) once", NULL);
+    }
+    if ((rc = exec(ss, "BEGIN IMMEDIATE", "starting the schema migration")) != RB_OK)
+        return rc;
+    if (version == 0) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA application_id = %d", STORE_APPLICATION_ID);
+        rc = exec(ss, sql, "tagging the store");
+    }
+    for (long long v = version; rc == RB_OK && v < SCHEMA_VERSION; v++)
+        rc = exec(ss, migrations[v], "migrating the schema");
+    if (rc == RB_OK) {
+        char sql[128];
+        snprintf(sql, sizeof sql,
+                 "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '%d')",
+                 SCHEMA_VERSION);
+        rc = exec(ss, sql, "recording the schema version");
+    }
+    if (rc == RB_OK)
+        rc = exec(ss, "COMMIT", "committing the schema");
+    if (rc != RB_OK)
+        sqlite3_exec(ss->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int sq_open(struct store **out, const char *target, const struct store_open_opts *o)
+{
+    struct sqlite_store *ss = calloc(1, sizeof *ss);
+    *out = (struct store *)ss;
+    if (!ss)
+        return RB_ENOMEM;
+    ss->base.ops = &store_sqlite_ops;
+    snprintf(ss->base.path, sizeof ss->base.path, "%s", target);
+    ss->readonly = o->readonly;
+    ss->busy_ms = o->busy_timeout_ms;
+    int fresh, rc = check_file(ss, target, o, &fresh);
+    if (rc != RB_OK)
+        return rc;
+    int flags = (o->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                (fresh && !o->readonly ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+    int src = sqlite3_open_v2(target, &ss->db, flags, NULL);
+    if (src != SQLITE_OK)
+        return db_fail(ss, src, "opening");
+    sqlite3_extended_result_codes(ss->db, 1);
+    sqlite3_busy_timeout(ss->db, (int)ss->busy_ms);
+    if ((rc = init_or_migrate(ss)) != RB_OK)
+        return rc;
+    if (!o->readonly) {
+        sqlite3_stmt *st;
+        src = sqlite3_prepare_v2(ss->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+        if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+            const unsigned char *m = sqlite3_column_text(st, 0);
+            if (!m || strcmp((const char *)m, "wal") != 0)
+                src = SQLITE_ERROR;
+            else
+                src = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        if (src != SQLITE_OK)
+            return db_fail(ss, src, "switching to WAL");
+        if ((rc = exec(ss, "PRAGMA synchronous = NORMAL", "setting synchronous")) != RB_OK)
+            return rc;
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", SQLITE_CACHE_KB);
+    if ((rc = exec(ss, sql, "setting the cache size")) != RB_OK)
+        return rc;
+    if ((rc = exec(ss, "PRAGMA temp_store = MEMORY", "setting temp_store")) != RB_OK)
+        return rc;
+    /* reads straight from the page cache of the OS, without a copy per page (SQLite falls
+     * back to read() where mapping is not possible) */
+    snprintf(sql, sizeof sql, "PRAGMA mmap_size = %lld", (long long)SQLITE_MMAP_BYTES);
+    if ((rc = exec(ss, sql, "setting mmap_size")) != RB_OK)
+        return rc;
+    for (int i = 0; i < Q__COUNT; i++) {
+        src =
+            sqlite3_prepare_v3(ss->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT, &ss->q[i], NULL);
+        if (src != SQLITE_OK)
+            return db_fail(ss, src, "preparing statements");
+    }
+    return RB_OK;
+}
+
+static void sq_close(struct store *s)
+{
+    struct sqlite_store *ss = S(s);
+    for (int i = 0; i < Q__COUNT; i++)
+        sqlite3_finalize(ss->q[i]);
+    if (ss->db)
+        sqlite3_close(ss->db);
+    free(ss);
+}
+
+static int sq_begin(struct store *s)
+{
+    return exec(S(s), "BEGIN IMMEDIATE", "starting a transaction");
+}
+
+static int sq_commit(struct store *s)
+{
+    return exec(S(s), "COMMIT", "committing");
+}
+
+static int sq_rollback(struct store *s)
+{
+    return exec(S(s), "ROLLBACK", "rolling back");
+}
+
+/* run - step a write statement to its end and reset it */
+static int run(struct sqlite_store *ss, sqlite3_stmt *st, const char *what)
+{
+    int src = sqlite3_step(st);
+    sqlite3_reset(st);
+    return src == SQLITE_DONE ? RB_OK : db_fail(ss, src, what);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_STATIC);
+}
+
+/* text_len - bytes of s kept: at most STORE_MAX_TEXT, not cutting a UTF-8 sequence */
+static int text_len(const char *s)
+{
+    size_t n = strnlen(s, STORE_MAX_TEXT + 1);
+    if (n > STORE_MAX_TEXT) {
+        n = STORE_MAX_TEXT;
+        while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+    }
+    return (int)n;
+}
+
+static int sq_put_event(struct store *s, const struct store_event *e, bool *inserted)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = ss->q[Q_INS_EVENT];
+    sqlite3_bind_blob(st, 1, e->key, STORE_KEY_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, e->time);
+    bind_text(st, 3, rb_event_kind_name(e->kind));
+    bind_text(st, 4, e->recipient);
+    bind_text(st, 5, e->domain);
+    bind_text(st, 6, e->sender);
+    bind_text(st, 7, e->sender_domain);
+    bind_text(st, 8, e->rhost);
+    bind_text(st, 9, e->provider);
+    sqlite3_bind_int(st, 10, e->replycode);
+    bind_text(st, 11, e->status);
+    bind_text(st, 12, rb_reason_name(e->reason));
+    bind_text(st, 13, rb_category_name(e->category));
+    bind_text(st, 14, rb_scope_name(e->scope));
+    bind_text(st, 15, rb_remedy_name(e->remedy));
+    sqlite3_bind_int(st, 16, e->permanent);
+    bind_text(st, 17, e->campaign);
+    bind_text(st, 18, e->sending_ip);
+    bind_text(st, 19, e->sending_domain);
+    bind_text(st, 20, e->vmta);
+    bind_text(st, 21, e->queue_id);
+    bind_text(st, 22, e->message_id);
+    bind_text(st, 23, e->source_event_id);
+    const char *text = e->text ? e->text : "";
+    sqlite3_bind_text(st, 24, text, text_len(text), SQLITE_STATIC);
+    bind_text(st, 25, e->format);
+    int rc = run(ss, st, "storing an event");
+    *inserted = rc == RB_OK && sqlite3_changes(ss->db) > 0;
+    return rc;
+}
+
+static int sq_state_get(struct store *s, const char *addr, struct suppress_state *out, bool *found)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = ss->q[Q_STATE_GET];
+    memset(out, 0, sizeof *out);
+    *found = false;
+    bind_text(st, 1, addr);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        *found = true;
+        out->mbf_count = (unsigned)sqlite3_column_int64(st, 0);
+        out->soft_count = (unsigned)sqlite3_column_int64(st, 1);
+        out->soft_first = sqlite3_column_int64(st, 2);
+        out->last_failure = sqlite3_column_int64(st, 3);
+        const unsigned char *k = sqlite3_column_text(st, 4);
+        snprintf(out->keys, sizeof out->keys, "%s", k ? (const char *)k : "");
+        src = SQLITE_DONE;
+    }
+    sqlite3_reset(st);
+    return src == SQLITE_DONE ? RB_OK : db_fail(ss, src, "reading a recipient's state");
+}
+
+static int sq_state_put(struct store *s, const char *addr, const struct suppress_state *in)
+{
+    struct sqlite_store *ss = S(s);
+    if (suppress_state_empty(in)) {
+        bind_text(ss->q[Q_STATE_DEL], 1, addr);
+        return run(ss, ss->q[Q_STATE_DEL], "clearing a recipient's state");
+    }
+    sqlite3_stmt *st = ss->q[Q_STATE_PUT];
+    bind_text(st, 1, addr);
+    sqlite3_bind_int64(st, 2, in->mbf_count);
+    sqlite3_bind_int64(st, 3, in->soft_count);
+    sqlite3_bind_int64(st, 4, in->soft_first);
+    sqlite3_bind_int64(st, 5, in->last_failure);
+    bind_text(st, 6, in->keys);
+    return run(ss, st, "writing a recipient's state");
+}
+
+/* row_supp - a suppressions row (address, reason, rule, since, event_keys) as an entry */
+static void row_supp(sqlite3_stmt *st, struct store_suppression *out)
+{
+    const unsigned char *t;
+    out->address = (t = sqlite3_column_text(st, 0)) ? (const char *)t : "";
+    out->reason = (t = sqlite3_column_text(st, 1)) ? (const char *)t : "";
+    out->rule = (t = sqlite3_column_text(st, 2)) ? (const char *)t : "";
+    out->since = sqlite3_column_int64(st, 3);
+    out->event_keys = (t = sqlite3_column_text(st, 4)) ? (const char *)t : "";
+}
+
+static int sq_supp_get(struct store *s, const char *addr, struct store_suppression *out,
+                       bool *found)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = ss->q[Q_SUPP_GET];
+    sqlite3_reset(st); /* the previous answer's strings end here */
+    memset(out, 0, sizeof *out);
+    *found = false;
+    bind_text(st, 1, addr);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        *found = true;
+        row_supp(st, out); /* valid until the next call: the statement stays on its row */
+        return RB_OK;
+    }
+    sqlite3_reset(st);
+    return src == SQLITE_DONE ? RB_OK : db_fail(ss, src, "reading the suppression list");
+}
+
+static int sq_supp_set(struct store *s, const struct store_suppression *e, bool replace,
+                       bool *changed)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_reset(ss->q[Q_SUPP_GET]); /* release a row a reader still holds */
+    sqlite3_stmt *st = ss->q[replace ? Q_SUPP_REP : Q_SUPP_INS];
+    bind_text(st, 1, e->address);
+    bind_text(st, 2, e->reason);
+    bind_text(st, 3, e->rule);
+    sqlite3_bind_int64(st, 4, e->since);
+    bind_text(st, 5, e->event_keys);
+    int rc = run(ss, st, "writing the suppression list");
+    *changed = rc == RB_OK && sqlite3_changes(ss->db) > 0;
+    return rc;
+}
+
+static int sq_supp_remove(struct store *s, const char *addr, bool *removed)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_reset(ss->q[Q_SUPP_GET]);
+    bind_text(ss->q[Q_SUPP_DEL], 1, addr);
+    int rc = run(ss, ss->q[Q_SUPP_DEL], "removing from the suppression list");
+    *removed = rc == RB_OK && sqlite3_changes(ss->db) > 0;
+    return rc;
+}
+
+static int sq_supp_iterate(struct store *s, store_supp_cb cb, void *ud)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = ss->q[Q_SUPP_ALL];
+    int src, rc = RB_OK;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_suppression e;
+        row_supp(st, &e);
+        if ((rc = cb(&e, ud)) != 0)
+            break;
+    }
+    sqlite3_reset(st);
+    if (rc != 0)
+        return rc;
+    return src == SQLITE_DONE ? RB_OK : db_fail(ss, src, "reading the suppression list");
+}
+
+static int sq_supp_count(struct store *s, unsigned long long *n)
+{
+    long long x;
+    int rc = query_int(S(s), "SELECT count(*) FROM suppressions", &x);
+    *n = rc == RB_OK && x > 0 ? (unsigned long long)x : 0;
+    return rc;
+}
+
+static int sq_alert_add(struct store *s, const struct store_sender_alert *a)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = ss->q[Q_ALERT];
+    bind_text(st, 1, a->sender_domain);
+    bind_text(st, 2, a->sending_ip);
+    bind_text(st, 3, a->category);
+    bind_text(st, 4, a->provider);
+    sqlite3_bind_int64(st, 5, a->time);
+    bind_text(st, 6, a->key);
+    return run(ss, st, "counting a sender alert");
+}
+
+static int sq_counts(struct store *s, struct store_counts *out)
+{
+    struct sqlite_store *ss = S(s);
+    long long n[4];
+    static const char *const q[4] = {"SELECT count(*) FROM events",
+                                     "SELECT count(*) FROM suppressions",
+                                     "SELECT count(*) FROM recipient_state",
+                                     "SELECT coalesce(sum(count), 0) FROM sender_alerts"};
+    for (int i = 0; i < 4; i++) {
+        int rc = query_int(ss, q[i], &n[i]);
+        if (rc != RB_OK)
+            return rc;
+    }
+    out->events = (unsigned long long)n[0];
+    out->suppressions = (unsigned long long)n[1];
+    out->recipients_tracked = (unsigned long long)n[2];
+    out->sender_alerts = (unsigned long long)n[3];
+    return RB_OK;
+}
+
+const struct store_ops store_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .put_event = sq_put_event,
+    .state_get = sq_state_get,
+    .state_put = sq_state_put,
+    .supp_get = sq_supp_get,
+    .supp_set = sq_supp_set,
+    .supp_remove = sq_supp_remove,
+    .supp_iterate = sq_supp_iterate,
+    .supp_count = sq_supp_count,
+    .alert_add = sq_alert_add,
+    .counts = sq_counts,
+};

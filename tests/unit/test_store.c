@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_store.c - unit tests for the store (src/store.c, src/store_sqlite.c) with the rules.
+ *
+ * DESCRIPTION
+ *   Drives real event sequences (replies classified by the real classifier) through a SQLite
+ *   store in a temporary directory: hard bounce -> suppressed at once; three mailbox-full in
+ *   a row -> suppressed, two + delivery + one -> not; soft bounces over five days ->
+ *   suppressed; sender-side 5.7.x blocklist -> never; complaint -> suppressed; re-adding the
+ *   same events -> same counts; batches across transaction boundaries; the state surviving
+ *   a close and reopen. Then the list operations, event keys, and files that are not ours
+ *   (garbage, a foreign SQLite database, read-only, a newer schema) refused unchanged.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "harness.h"
+#include "store.h"
+
+#define DAY 86400LL
+#define T0 1709460000LL
+
+static rb_scratch *sc;
+static char dir[256];
+
+struct ev {
+    rb_event_kind kind;
+    const char *rcpt;
+    double day;
+    const char *reply;
+};
+
+/* add - one event through the store as ingest would (verdict from the real classifier) */
+static int add(struct store *s, const struct ev *x, struct store_add_result *r)
+{
+    rb_verdict v;
+    memset(&v, 0, sizeof v);
+    if (x->reply[0] && rb_explain(sc, x->reply, strlen(x->reply), &v) != RB_OK)
+        return RB_EMATCHER;
+    rb_event e;
+    memset(&e, 0, sizeof e);
+    e.kind = x->kind;
+    e.format = "test";
+    e.recipient = x->rcpt;
+    e.sender = "news@shop.example";
+    e.senderdomain = "shop.example";
+    e.destination = "";
+    e.rhost = "mx.example.net";
+    e.rhost_ip = e.queueid = e.messageid = e.event_id = e.campaign = e.sending_ip = "";
+    e.sending_domain = e.vmta = e.feedbacktype = "";
+    e.diagnosticcode = x->reply;
+    e.timestamp = T0 + (long long)(x->day * (double)DAY);
+    e.delay = -1;
+    e.verdict = v;
+    char addr[SUPPRESS_MAX_ADDRESS];
+    struct store_event se;
+    store_event_from_rb(&se, &e, addr);
+    return store_add(s, &se, r);
+}
+
+static const char *const R_USER = "550 5.1.1 <x>: Recipient address rejected: User unknown";
+static const char *const R_FULL =
+    "452 4.2.2 The email account that you tried to reach is over quota";
+static const char *const R_DELIV = "250 2.0.0 OK queued";
+static const char *const R_SYS = "451 4.3.0 Temporary local problem - please try later";
+static const char *const R_BL =
+    "550 5.7.1 Service unavailable; client host [1.2.3.4] blocked using zen.spamhaus.org";
+
+#define D RB_EVENT_DELIVERED
+#define F RB_EVENT_DEFERRED
+#define B RB_EVENT_BOUNCED
+#define C RB_EVENT_COMPLAINT
+
+static const struct ev seq[] = {
+    {B, "Hard@Example.com", 0, R_USER},      {F, "full3@example.com", 0, R_FULL},
+    {F, "full3@example.com", 0.1, R_FULL},   {F, "full3@example.com", 0.2, R_FULL},
+    {F, "full21@example.com", 0, R_FULL},    {F, "full21@example.com", 0.1, R_FULL},
+    {D, "full21@example.com", 0.2, R_DELIV}, {F, "full21@example.com", 0.3, R_FULL},
+    {F, "soft@example.com", 0, R_SYS},       {F, "soft@example.com", 2, R_SYS},
+    {F, "soft@example.com", 4.5, R_SYS},     {F, "soft@example.com", 5, R_SYS},
+    {F, "soft4@example.com", 0, R_SYS},      {F, "soft4@example.com", 4, R_SYS},
+    {B, "blocked@example.com", 0, R_BL},     {B, "blocked@example.com", 1, R_BL},
+    {B, "blocked@example.com", 7, R_BL},     {C, "complainer@example.com", 1, ""},
+    {D, "fine@example.com", 1, R_DELIV},
+};
+#define NSEQ (sizeof seq / sizeof seq[0])
+
+static const struct {
+    const char *addr;
+    int suppressed;
+    const char *rule, *reason;
+} want[] = {
+    {"hard@example.com", 1, "hard-bounce", "userunknown"},
+    {"full3@example.com", 1, "mailbox-full-repeated", "mailboxfull"},
+    {"full21@example.com", 0, NULL, NULL},
+    {"soft@example.com", 1, "soft-bounce-days", "systemerror"},
+    {"soft4@example.com", 0, NULL, NULL},
+    {"blocked@example.com", 0, NULL, NULL},
+    {"complainer@example.com", 1, "complaint", "complaint"},
+    {"fine@example.com", 0, NULL, NULL},
+};
+
+static void check_outcome(struct store *s, const char *ctx)
+{
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        struct store_suppression e;
+        bool found;
+        CHECK(store_suppress_get(s, want[i].addr, &e, &found) == RB_OK, "%s: get", ctx);
+        CHECK(found == (want[i].suppressed != 0), "%s: %s suppressed %d, want %d", ctx,
+              want[i].addr, found, want[i].suppressed);
+        if (found && want[i].rule) {
+            CHECK_STR(e.rule, want[i].rule, want[i].addr);
+            CHECK_STR(e.reason, want[i].reason, want[i].addr);
+            CHECK(strlen(e.event_keys) >= 32, "%s: %s has no evidence", ctx, want[i].addr);
+        }
+    }
+    struct store_counts n;
+    CHECK(store_counts(s, &n) == RB_OK, "%s: counts", ctx);
+    CHECK_INT(n.events, NSEQ, ctx);
+    CHECK_INT(n.suppressions, 4, ctx);
+    CHECK_INT(n.sender_alerts, 3, ctx); /* the three blocklist refusals */
+    /* full21 (one mailbox-full after the delivery) and soft4 keep a streak */
+    CHECK_INT(n.recipients_tracked, 2, ctx);
+}
+
+static void test_sequences(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/seq.db", dir);
+    struct store *s;
+    struct suppress_config cfg;
+    suppress_config_default(&cfg);
+    cfg.batch_events = 4; /* several transactions */
+    int rc = store_open(&s, path, NULL, &cfg);
+    CHECK(rc == RB_OK, "open: %s", store_error(s));
+    if (rc != RB_OK) {
+        store_close(s);
+        return;
+    }
+    unsigned added = 0, suppressed = 0;
+    for (size_t i = 0; i < NSEQ; i++) {
+        struct store_add_result r;
+        CHECK(add(s, &seq[i], &r) == RB_OK, "add %zu: %s", i, store_error(s));
+        added += r.inserted;
+        suppressed += r.suppressed;
+    }
+    CHECK(store_finish(s) == RB_OK, "finish");
+    CHECK_INT(added, NSEQ, "all new");
+    CHECK_INT(suppressed, 4, "suppressed while adding");
+    check_outcome(s, "first pass");
+
+    /* the same events again: nothing new, nothing changes */
+    added = suppressed = 0;
+    for (size_t i = 0; i < NSEQ; i++) {
+        struct store_add_result r;
+        CHECK(add(s, &seq[i], &r) == RB_OK, "re-add %zu", i);
+        added += r.inserted;
+        suppressed += r.suppressed;
+    }
+    CHECK(store_finish(s) == RB_OK, "finish");
+    CHECK_INT(added, 0, "re-add: nothing new");
+    check_outcome(s, "second pass");
+    store_close(s);
+
+    /* reopened: state survived, one more mailbox-full for full21 makes 2 (not 3) */
+    rc = store_open(&s, path, NULL, &cfg);
+    CHECK(rc == RB_OK, "reopen: %s", store_error(s));
+    if (rc == RB_OK) {
+        struct suppress_state st;
+        bool found;
+        CHECK(store_state_get(s, "full21@example.com", &st, &found) == RB_OK && found,
+              "full21 state");
+        CHECK_INT(st.mbf_count, 1, "full21 streak after the delivery");
+        struct ev more = {F, "full21@example.com", 0.4, R_FULL};
+        struct store_add_result r;
+        CHECK(add(s, &more, &r) == RB_OK && r.inserted && !r.suppressed, "full21 second");
+        more.day = 0.5;
+        CHECK(add(s, &more, &r) == RB_OK && r.inserted && r.suppressed, "full21 third");
+        CHECK(store_finish(s) == RB_OK, "finish");
+    }
+    store_close(s);
+}
+
+static int count_cb(const struct store_suppression *e, void *ud)
+{
+    (void)e;
+    (*(int *)ud)++;
+    return 0;
+}
+
+static void test_list(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/list.db", dir);
+    struct store *s;
+    int rc = store_open(&s, path, NULL, NULL);
+    CHECK(rc == RB_OK, "open: %s", store_error(s));
+    if (rc != RB_OK) {
+        store_close(s);
+        return;
+    }
+    struct store_suppression e = {"a@example.com", "manual", "manual", "", T0};
+    bool changed, removed, found;
+    CHECK(store_suppress_set(s, &e, false, &changed) == RB_OK && changed, "add");
+    e.reason = "other";
+    CHECK(store_suppress_set(s, &e, false, &changed) == RB_OK && !changed, "kept");
+    struct store_suppression got;
+    CHECK(store_suppress_get(s, "a@example.com", &got, &found) == RB_OK && found, "get");
+    CHECK_STR(got.reason, "manual", "first reason kept");
+    CHECK_INT(got.since, T0, "since");
+    CHECK(store_suppress_set(s, &e, true, &changed) == RB_OK && changed, "replace");
+    e.address = "b@example.com";
+    CHECK(store_suppress_set(s, &e, false, &changed) == RB_OK && changed, "add b");
+    int n = 0;
+    CHECK(store_suppress_iterate(s, count_cb, &n) == RB_OK, "iterate");
+    CHECK_INT(n, 2, "two entries");
+    CHECK(store_suppress_remove(s, "a@example.com", &removed) == RB_OK && removed, "remove");
+    CHECK(store_suppress_remove(s, "a@example.com", &removed) == RB_OK && !removed, "gone");
+    CHECK(store_suppress_get(s, "a@example.com", &got, &found) == RB_OK && !found, "absent");
+    store_close(s);
+
+    /* a reader sees it; a reader cannot write */
+    struct store_open_opts ro = {true, false, 1000};
+    rc = store_open(&s, path, &ro, NULL);
+    CHECK(rc == RB_OK, "open read-only: %s", store_error(s));
+    if (rc == RB_OK) {
+        n = 0;
+        CHECK(store_suppress_iterate(s, count_cb, &n) == RB_OK && n == 1, "reader sees 1");
+        e.address = "c@example.com";
+        CHECK(store_suppress_set(s, &e, false, &changed) != RB_OK, "reader cannot write");
+    }
+    store_close(s);
+}
+
+static void test_keys(void)
+{
+    struct store_event a;
+    memset(&a, 0, sizeof a);
+    a.format = "postfix";
+    a.kind = RB_EVENT_BOUNCED;
+    a.queue_id = "4Q8Zx";
+    a.message_id = "";
+    a.recipient = "a@example.com";
+    a.time = T0;
+    a.status = "5.1.1";
+    a.text = "550 5.1.1 unknown";
+    a.source_event_id = "";
+    struct store_event b = a;
+    store_event_key(&a);
+    store_event_key(&b);
+    CHECK(memcmp(a.key, b.key, STORE_KEY_BYTES) == 0, "same fields, same key");
+    b.time = T0 + 1;
+    store_event_key(&b);
+    CHECK(memcmp(a.key, b.key, STORE_KEY_BYTES) != 0, "time matters");
+    b = a;
+    b.queue_id = "4Q8Z";
+    b.message_id = "x";
+    store_event_key(&b);
+    CHECK(memcmp(a.key, b.key, STORE_KEY_BYTES) != 0, "fields are delimited");
+    /* a source event id decides alone */
+    a.source_event_id = b.source_event_id = "evt-1";
+    b.text = "different";
+    store_event_key(&a);
+    store_event_key(&b);
+    CHECK(memcmp(a.key, b.key, STORE_KEY_BYTES) == 0, "event id decides");
+    char hex[33];
+    store_key_hex(a.key, hex);
+    CHECK_INT(strlen(hex), 32, "hex length");
+    /* pinned: keys must not change between versions (stored keys would no longer match) */
+    struct store_event p;
+    memset(&p, 0, sizeof p);
+    p.format = "sendgrid";
+    p.source_event_id = "abc";
+    store_event_key(&p);
+    store_key_hex(p.key, hex);
+    const char *got = hex;
+    CHECK_STR(got, "f36dfc5f1f11c3679528a0013f49e3c4", "pinned key of sendgrid/abc");
+}
+
+/* file_sum - a cheap fingerprint of a file's bytes, size and mode, -1 if absent */
+static long long file_sum(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    unsigned long long h = 1469598103934665603ull;
+    int c;
+    while ((c = fgetc(f)) != EOF)
+        h = (h ^ (unsigned)c) * 1099511628211ull;
+    fclose(f);
+    struct stat st;
+    stat(path, &st);
+    return (long long)((h ^ st.st_mode) >> 1);
+}
+
+static int exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+static void refused(const char *path, int want_rc, const char *want_msg, const char *ctx)
+{
+    long long before = file_sum(path);
+    struct store *s;
+    int rc = store_open(&s, path, NULL, NULL);
+    CHECK_INT(rc, want_rc, ctx);
+    CHECK(strstr(store_error(s), want_msg) != NULL, "%s: error '%s' lacks '%s'", ctx,
+          store_error(s), want_msg);
+    store_close(s);
+    CHECK(file_sum(path) == before, "%s: file changed", ctx);
+    char side[600];
+    snprintf(side, sizeof side, "%s-wal", path);
+    CHECK(!exists(side), "%s: -wal created", ctx);
+    snprintf(side, sizeof side, "%s-journal", path);
+    CHECK(!exists(side), "%s: -journal created", ctx);
+}
+
+static void test_refusals(void)
+{
+    char path[512];
+    /* garbage */
+    snprintf(path, sizeof path, "%s/garbage.db", dir);
+    FILE *f = fopen(path, "wb");
+    for (int i = 0; i < 5000; i++)
+        fputc((i * 7919) & 0xff, f);
+    fclose(f);
+    refused(path, RB_EPARSE, "not a SQLite database", "garbage");
+
+    /* a short text file */
+    snprintf(path, sizeof path, "%s/short.db", dir);
+    f = fopen(path, "wb");
+    fputs("hello\n", f);
+    fclose(f);
+    refused(path, RB_EPARSE, "not a SQLite database", "short file");
+
+    /* a foreign SQLite database, with and without an application_id */
+    snprintf(path, sizeof path, "%s/foreign.db", dir);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES(1);", NULL, NULL, NULL);
+    sqlite3_close(db);
+    refused(path, RB_EPARSE, "another application", "foreign, no application_id");
+    snprintf(path, sizeof path, "%s/foreign2.db", dir);
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "PRAGMA application_id = 1234; CREATE TABLE t(x);", NULL, NULL, NULL);
+    sqlite3_close(db);
+    refused(path, RB_EPARSE, "another application", "foreign, other application_id");
+
+    /* ours, but from a newer rebound */
+    snprintf(path, sizeof path, "%s/newer.db", dir);
+    struct store *s;
+    CHECK(store_open(&s, path, NULL, NULL) == RB_OK, "create newer.db");
+    store_close(s);
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "UPDATE meta SET value = '999' WHERE key = 'schema_version'", NULL, NULL,
+                 NULL);
+    sqlite3_close(db);
+    struct store_open_opts ro = {true, false, 1000};
+    int rc = store_open(&s, path, &ro, NULL);
+    CHECK_INT(rc, RB_EPARSE, "newer schema");
+    CHECK(strstr(store_error(s), "newer rebound") != NULL, "newer: %s", store_error(s));
+    store_close(s);
+
+    /* read-only file: refused for writing, fine for reading */
+    snprintf(path, sizeof path, "%s/ro.db", dir);
+    CHECK(store_open(&s, path, NULL, NULL) == RB_OK, "create ro.db");
+    store_close(s);
+    chmod(path, 0444);
+    long long before = file_sum(path);
+    rc = store_open(&s, path, NULL, NULL);
+    CHECK_INT(rc, RB_EIO, "read-only for writing");
+    CHECK(strstr(store_error(s), "read-only") != NULL, "read-only: %s", store_error(s));
+    store_close(s);
+    CHECK(file_sum(path) == before, "read-only file unchanged");
+    rc = store_open(&s, path, &ro, NULL);
+    CHECK_INT(rc, RB_OK, "read-only for reading");
+    store_close(s);
+
+    /* absent, for a reader */
+    snprintf(path, sizeof path, "%s/absent.db", dir);
+    rc = store_open(&s, path, &ro, NULL);
+    CHECK_INT(rc, RB_EIO, "absent");
+    CHECK(!exists(path), "a reader created the file");
+    store_close(s);
+
+    /* a target no backend handles yet */
+    rc = store_open(&s, "postgresql://localhost/rebound", NULL, NULL);
+    CHECK_INT(rc, RB_EINVAL, "postgresql");
+    store_close(s);
+}
+
+int main(void)
+{
+    rb_classifier *c;
+    if (rb_classifier_new(&c, NULL) != RB_OK || rb_scratch_new(c, &sc) != RB_OK) {
+        fprintf(stderr, "cannot load the classifier\n");
+        return 1;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/test_store.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_keys();
+    test_sequences();
+    test_list();
+    test_refusals();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    rb_scratch_free(sc);
+    rb_classifier_free(c);
+    return harness_done();
+}
