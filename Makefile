@@ -43,11 +43,14 @@ bench: release
 	./bench/run_parse.sh
 	./bench/run_ingest.sh
 
-# Run the main jobs on the bundled sample data: explain sample replies, decode sample bounces.
+# Run the main jobs on the bundled sample data: explain sample replies, decode sample bounces,
+# read sample logs and webhook payloads.
 sample: release
 	./build/rebound explain < tests/golden/sample-replies.txt
 	./build/rebound parse tests/golden/parse/rfc3464-postfix-1.eml tests/golden/parse/arf-1.eml
 	./build/rebound parse --format tsv tests/golden/parse
+	./build/rebound ingest --output tsv tests/golden/ingest/postfix-basic.in \
+	  tests/golden/ingest/exim-mainlog.in tests/golden/ingest/sendgrid.in
 
 lint: asan
 	./tools/checksrc.sh
