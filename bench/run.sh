@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 # run.sh - rebound's benchmarks, each side by side with the I/O floor on the same input.
-#   bench/run.sh [LINES]        (default 1,000,000 reply lines)
+#   bench/run.sh [LINES]        (default 1,000,000 reply lines; B=build-dir, default build)
 # Prints lines/s and MB/s for: the library classifier alone (bench_explain), the CLI end to
 # end (`rebound explain --tsv`), `wc -l` and `cat`; peak RSS of the CLI; start-up time of one
 # `rebound explain`; and, when valgrind is installed, a callgrind instruction count per line
@@ -9,7 +9,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
-B=build
+B=${B:-build}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 bench/gen_replies.py "$N" > "$tmp/replies.txt"

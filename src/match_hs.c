@@ -6,7 +6,9 @@
  *   The database is serialised at build time (tools/hs_build) and embedded as rules_hsdb;
  *   opening it is a deserialise. If that fails (built for other CPU features, or an empty
  *   blob), the patterns in rules_patterns are compiled here instead: slower start-up,
- *   same results.
+ *   same results. Builds linked with Hyperscan's runtime-only library (RB_HS_RUNTIME_ONLY,
+ *   see CMakeLists.txt) have no compiler: there matcher_open fails with RB_EMATCHER
+ *   instead, which cannot happen with the generic x86-64 database tools/hs_build writes.
  *
  * LIMITS
  *   Hyperscan takes unsigned int lengths: texts are capped by the caller well below that.
@@ -31,6 +33,16 @@ struct matcher_scratch {
     const rb_mem *mem;
 };
 
+#ifdef RB_HS_RUNTIME_ONLY
+/* compile_patterns - linked with Hyperscan's runtime library only (no compiler, no C++
+ * runtime to load at start-up): the embedded database is the only one. It is built for the
+ * generic x86-64 target (tools/hs_build), so it loads on every CPU this build runs on. */
+static int compile_patterns(hs_database_t **db)
+{
+    (void)db;
+    return RB_EMATCHER;
+}
+#else
 static int compile_patterns(hs_database_t **db)
 {
     unsigned *flags = malloc(rules_count * sizeof *flags);
@@ -55,6 +67,7 @@ out:
     free(ids);
     return rc;
 }
+#endif
 
 int matcher_open(struct matcher **out, const rb_mem *mem)
 {

@@ -47,6 +47,48 @@ static const unsigned char cclass[256] = {
     R8(0), R8(0), R8(0)};
 #undef R8
 
+/* Word-at-a-time scanning (SWAR): the hot loops below look at 8 bytes per step and fall
+ * back to one byte at a time near the ends. Masks have the top bit of each selected byte
+ * set; byte k of the text is byte k of the word (little-endian; elsewhere the per-byte
+ * paths run alone). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+#define RB_SWAR 1
+#define W_ONES 0x0101010101010101ull
+#define W_HIGH 0x8080808080808080ull
+
+static inline unsigned long long load8(const char *p)
+{
+    unsigned long long w;
+    memcpy(&w, p, sizeof w);
+    return w;
+}
+
+/* in_range - bytes of w in [lo, hi] (lo, hi < 0x80). */
+static inline unsigned long long in_range(unsigned long long w, unsigned lo, unsigned hi)
+{
+    unsigned long long x = w & ~W_HIGH;
+    unsigned long long ge = x + W_ONES * (0x80 - lo);     /* top bit: byte >= lo */
+    unsigned long long gt = x + W_ONES * (0x80 - hi - 1); /* top bit: byte > hi */
+    return ge & ~gt & ~w & W_HIGH;
+}
+
+/* eq_byte - bytes of w equal to c, exactly (no borrow false positives). */
+static inline unsigned long long eq_byte(unsigned long long w, unsigned c)
+{
+    unsigned long long y = w ^ (W_ONES * c);
+    return ~(((y & ~W_HIGH) + ~W_HIGH) | y) & W_HIGH;
+}
+
+/* blank_mask - bytes the unfolding treats as white space: C_SPACE or C_CTRL in cclass
+ * (0x00-0x20 and DEL). Adding 1 to the low 7 bits maps DEL to 0 and 0x00-0x20 to
+ * 0x01-0x21, so both are "below 0x22" (bytes >= 0x80 are never blank). */
+static inline unsigned long long blank_mask(unsigned long long w)
+{
+    unsigned long long v = ((w & ~W_HIGH) + W_ONES) & ~W_HIGH;
+    return ~(v + W_ONES * (0x80 - 0x22)) & ~w & W_HIGH;
+}
+#endif
+
 static inline int is_digit(unsigned char c)
 {
     return c >= '0' && c <= '9';
@@ -186,6 +228,19 @@ void reply_find_codes(const char *p, size_t len, rb_reply *out)
     int pcls = 0, psubj = 0, pdet = 0;
 
     for (size_t i = 0; i < len && !pair; i++) {
+#ifdef RB_SWAR
+        /* skip 8 bytes at a time to the next digit 2-5 */
+        while (len - i >= 8) {
+            unsigned long long d = in_range(load8(p + i), '2', '5');
+            if (d) {
+                i += (size_t)__builtin_ctzll(d) / 8;
+                break;
+            }
+            i += 8;
+        }
+        if (i >= len)
+            break;
+#endif
         unsigned char c = (unsigned char)p[i];
         if (c < '2' || c > '5' || !left_ok(p, i))
             continue;
@@ -253,7 +308,7 @@ static const char *command_word(const char *p, size_t len)
     };
     for (size_t k = 0; k < sizeof tab / sizeof tab[0]; k++) {
         size_t n = strlen(tab[k].word);
-        if (len >= n && memmem_ci(p, n, tab[k].word, n) == p)
+        if (len >= n && mem_eq_ci(p, tab[k].word, n))
             return tab[k].cmd;
     }
     return NULL;
@@ -328,6 +383,19 @@ static int token_shape(const char *w, size_t n, int bracketed)
 static void find_token(const char *p, size_t len, rb_reply *out)
 {
     for (size_t i = 0; i < len; i++) {
+#ifdef RB_SWAR
+        /* skip 8 bytes at a time to the next upper-case letter */
+        while (len - i >= 8) {
+            unsigned long long up = in_range(load8(p + i), 'A', 'Z');
+            if (up) {
+                i += (size_t)__builtin_ctzll(up) / 8;
+                break;
+            }
+            i += 8;
+        }
+        if (i >= len)
+            break;
+#endif
         if (!(cclass[(unsigned char)p[i]] & C_UPPER) ||
             (i > 0 && (cclass[(unsigned char)p[i - 1]] & (C_ALPHA | C_DIGIT))))
             continue;
@@ -360,7 +428,7 @@ static size_t strip_field_prefix(const char *p, size_t len, rb_reply *out)
     static const char *const names[] = {"diagnostic-code:", "x-postfix-diagnostic-code:"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         size_t n = strlen(names[k]);
-        if (len - i >= n && memmem_ci(p + i, n, names[k], n) == p + i) {
+        if (len - i >= n && mem_eq_ci(p + i, names[k], n)) {
             i += n;
             while (i < len && is_blank((unsigned char)p[i]))
                 i++;
@@ -458,6 +526,29 @@ static int reply_parse_opt(const char *p, size_t len, struct buf *text, rb_reply
         if (s < e)
             lines++;
         for (size_t k = s; k < e;) {
+#ifdef RB_SWAR
+            /* 8 bytes at a time while the output has room: copy verbatim the longest
+             * prefix that unfolding leaves unchanged (ordinary bytes, and single spaces
+             * between ordinary bytes); anything else goes through the byte path below */
+            if (e - k >= 8 && cap - on >= 9) {
+                unsigned long long w = load8(p + k);
+                unsigned long long b = blank_mask(w);
+                unsigned long long sp = eq_byte(w, ' ');
+                /* a space is kept as is unless it is the first byte or the next byte is
+                 * blank too (or unknown: the last byte) */
+                unsigned long long bad = (b & ~sp) | (sp & ((b >> 8) | (W_HIGH << 56) | 0x80));
+                size_t t = bad ? (size_t)__builtin_ctzll(bad) / 8 : 8;
+                if (t) {
+                    if (space && on > 0)
+                        o[on++] = ' ';
+                    space = 0;
+                    memcpy(o + on, &w, 8); /* cap - on >= 8 here: room for all 8 */
+                    on += t;
+                    k += t;
+                    continue;
+                }
+            }
+#endif
             unsigned char cl = cclass[(unsigned char)p[k]];
             if (cl & (C_SPACE | C_CTRL)) {
                 if (cl & C_CTRL)
@@ -466,10 +557,6 @@ static int reply_parse_opt(const char *p, size_t len, struct buf *text, rb_reply
                 k++;
                 continue;
             }
-            /* a run of ordinary bytes, copied at once */
-            size_t r = k + 1;
-            while (r < e && !(cclass[(unsigned char)p[r]] & (C_SPACE | C_CTRL)))
-                r++;
             if (space && on > 0) {
                 if (on == cap) {
                     out->flags |= RB_REPLY_TRUNCATED;
@@ -478,16 +565,11 @@ static int reply_parse_opt(const char *p, size_t len, struct buf *text, rb_reply
                 o[on++] = ' ';
             }
             space = 0;
-            size_t n = r - k;
-            if (n > cap - on) {
-                n = cap - on;
+            if (on == cap) {
                 out->flags |= RB_REPLY_TRUNCATED;
-            }
-            memcpy(o + on, p + k, n);
-            on += n;
-            k = r;
-            if (out->flags & RB_REPLY_TRUNCATED)
                 break;
+            }
+            o[on++] = p[k++];
         }
         space = 1;
         /* skip the line end: CRLF, LF or CR */
