@@ -123,8 +123,9 @@ int main(int argc, char **argv)
     struct suppress_config cfg;
     suppress_config_default(&cfg);
     const char *batch = getenv("BATCH"); /* events per transaction, else the default */
-    if (batch && atoi(batch) > 0)
-        cfg.batch_events = (unsigned)atoi(batch);
+    long nb = batch ? strtol(batch, NULL, 10) : 0;
+    if (nb > 0)
+        cfg.batch_events = (unsigned)nb;
     struct store *s;
     int rc = store_open(&s, db, NULL, &cfg);
     if (rc != RB_OK) {
