@@ -16,6 +16,9 @@
 
 /* out_write - write the buf to stdout and reset it; exits on a write error. */
 void out_flush(struct buf *b);
+/* tsv_field - append s with tabs and line ends turned into spaces; exits when the output
+ * buffer is full. */
+void tsv_field(struct buf *b, const char *s);
 /* die - print "rebound: msg" to stderr and exit(2). */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* use_colour - colour on stdout: a TTY and NO_COLOR unset. */

@@ -43,15 +43,6 @@ struct ingest_ctx {
     struct cli_store store; /* --store / --db: every event also goes to the store */
 };
 
-static void tsv_field(struct buf *b, const char *s)
-{
-    for (; *s; s++) {
-        char c = *s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s;
-        if (buf_putc(b, c) != RB_OK)
-            die("output too large");
-    }
-}
-
 static int on_event(const rb_event *e, void *ud)
 {
     struct ingest_ctx *x = ud;

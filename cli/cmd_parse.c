@@ -36,15 +36,6 @@ struct parse_ctx {
     struct cli_store store; /* --store / --db: every record also goes to the store */
 };
 
-static void tsv_field(struct buf *b, const char *s)
-{
-    for (; *s; s++) {
-        char c = *s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s;
-        if (buf_putc(b, c) != RB_OK)
-            die("output too large");
-    }
-}
-
 static int on_record(const rb_record *r, void *ud)
 {
     struct parse_ctx *x = ud;

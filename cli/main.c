@@ -21,6 +21,15 @@ void die(const char *fmt, ...)
     exit(2);
 }
 
+void tsv_field(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        char c = *s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s;
+        if (buf_putc(b, c) != RB_OK)
+            die("output too large");
+    }
+}
+
 void out_flush(struct buf *b)
 {
     if (b->len && fwrite(b->p, 1, b->len, stdout) != b->len)

@@ -229,17 +229,6 @@ void ingest_ev_init(struct ingest_ev *e, rb_event_kind k, const struct ingest_li
 
 /* ---- time ---------------------------------------------------------------------------------- */
 
-/* days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm) */
-static long long days_from_civil(long long y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long long)doe - 719468;
-}
-
 static bool digits(const char *p, size_t n, unsigned *out)
 {
     unsigned v = 0;
@@ -293,7 +282,7 @@ static bool iso_time(struct slice s, char sep, long long *t, int *tzoff, size_t 
             i += 5;
         }
     }
-    *t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    *t = days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 + mi * 60 + sec - off;
     *tzoff = off;
     *used = i;
     return true;
@@ -476,9 +465,9 @@ static bool syslog_parse_at(struct ingest_line *ln, int year, long long now)
             gmtime_r(&nt, &tmv);
             y = tmv.tm_year + 1900;
         }
-        long long t = days_from_civil(y, (unsigned)mo, d) * 86400 + h * 3600 + mi * 60 + s;
+        long long t = days_from_civil(y, mo, (int)d) * 86400 + h * 3600 + mi * 60 + s;
         if (!year && t > now + 86400)
-            t = days_from_civil(y - 1, (unsigned)mo, d) * 86400 + h * 3600 + mi * 60 + s;
+            t = days_from_civil(y - 1, mo, (int)d) * 86400 + h * 3600 + mi * 60 + s;
         ln->ts = t;
         ln->tzoff = 0;
         return true;
@@ -685,19 +674,6 @@ enum {
     F__N
 };
 
-static struct slice domain_of(struct slice addr)
-{
-    const char *at = NULL;
-    for (size_t i = addr.len; i-- > 0;)
-        if (addr.p[i] == '@') {
-            at = addr.p + i;
-            break;
-        }
-    if (!at)
-        return slice_make("", 0);
-    return slice_make(at + 1, (size_t)(addr.p + addr.len - at - 1));
-}
-
 #define NO_FIELD ((size_t)-1) /* an empty field: points at a static "" */
 
 static int put_field(struct buf *b, size_t *off, struct slice s, bool lower)
@@ -766,8 +742,8 @@ int ingest_emit(rb_ingest *ig, const struct ingest_ev *e)
     struct slice src[F__N] = {
         [F_RCPT] = rcpt,
         [F_SENDER] = sender,
-        [F_SDOM] = domain_of(sender),
-        [F_DEST] = domain_of(rcpt),
+        [F_SDOM] = addr_domain(sender),
+        [F_DEST] = addr_domain(rcpt),
         [F_RHOST] = e->rhost,
         [F_RIP] = e->rhost_ip,
         [F_QID] = e->queueid,

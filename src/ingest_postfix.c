@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ingest.h"
+#include "reply.h"
 
 static const char *const postfix_progs[] = {"postfix/", NULL};
 
@@ -75,22 +76,6 @@ static void split_relay(struct slice relay, struct slice *host, struct slice *ip
     const char *rb = memchr(lb, ']', (size_t)(relay.p + relay.len - lb));
     if (rb)
         *ip = slice_make(lb + 1, (size_t)(rb - lb - 1));
-}
-
-/* "(in reply to RCPT TO command)" -> "RCPT" */
-static struct slice reply_command(struct slice text)
-{
-    static const char key[] = "in reply to ";
-    const char *hit = memmem(text.p, text.len, key, sizeof key - 1);
-    if (!hit)
-        return slice_make("", 0);
-    const char *w = hit + sizeof key - 1, *end = text.p + text.len;
-    if (end - w >= 7 && memcmp(w, "end of ", 7) == 0)
-        w += 7;
-    const char *e = w;
-    while (e < end && ((*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z')))
-        e++;
-    return slice_make(w, (size_t)(e - w));
 }
 
 /* the parenthesised text after "status=word " (to the last ')' of the line) */
@@ -216,8 +201,12 @@ static int delivery_line(rb_ingest *ig, const struct ingest_line *ln, struct sli
     if (d.delay.p)
         e.delay = parse_seconds(d.delay);
     e.text = status_text(d.tail);
-    if (k != RB_EVENT_DELIVERED)
-        e.command = reply_command(e.text);
+    char cmd[16]; /* "(in reply to RCPT TO command)": the classifier's reader of the text
+                     takes no command from it, so name it here */
+    if (k != RB_EVENT_DELIVERED) {
+        reply_find_command(e.text.p, e.text.len, cmd);
+        e.command = slice_make(cmd, strlen(cmd));
+    }
     struct slice q[QC__FIELDS];
     ingest_qc_get_all(ig, qid, q);
     e.sender = q[QC_FROM];

@@ -118,8 +118,7 @@ static int month_of(const char *w, size_t n)
     return 0;
 }
 
-/* days_from_civil - days since 1970-01-01 (Howard Hinnant's algorithm). */
-static long long days_from_civil(long long y, int m, int d)
+long long days_from_civil(long long y, int m, int d)
 {
     y -= m <= 2;
     long long era = (y >= 0 ? y : y - 399) / 400;

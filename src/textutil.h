@@ -20,6 +20,9 @@
  * and moves *pos past it. Returns 0 when there is none. */
 int addr_find(const char *p, size_t len, size_t *pos, struct slice *out);
 
+/* days_from_civil - days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * algorithm); m 1..12, d 1..31. */
+long long days_from_civil(long long y, int m, int d);
 /* addr_domain - the part after the last '@' (empty slice if none). */
 struct slice addr_domain(struct slice addr);
 
