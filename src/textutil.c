@@ -97,7 +97,8 @@ struct slice addr_domain(struct slice addr)
         if (addr.p[i - 1] == '@')
             return slice_make(addr.p + i, addr.len - i);
     }
-    return slice_make(addr.p + addr.len, 0);
+    /* An empty slice may carry a NULL pointer; NULL + 0 is undefined in C. */
+    return slice_make(addr.len ? addr.p + addr.len : addr.p, 0);
 }
 
 /* ---- dates ---------------------------------------------------------------------------- */
