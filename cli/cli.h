@@ -29,6 +29,7 @@ int cmd_parse(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_suppress(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* The store from the command line (cmd_suppress.c): --db PATH (NULL = the XDG default),
  * --config FILE (NULL = the default file if present). Each dies with a clear message. */
@@ -47,6 +48,30 @@ void cli_store_event(struct cli_store *cs, const rb_event *e);
 void cli_store_record(struct cli_store *cs, const rb_record *r);
 /* cli_store_close - commit, print a summary on stderr unless quiet, close. */
 void cli_store_close(struct cli_store *cs, int quiet);
+/* cli_feed_file - feed one input (path, "-" = stdin; gzip inflated) through ig in chunks of
+ * CLI_CHUNK bytes read into chunk, calling cb for each event; progress: a progress line on
+ * stderr for inputs over 64 MB; out (may be NULL) is flushed before any message, so output
+ * and messages stay in order. Returns 0, or 1 when the input could not be read completely
+ * (said on stderr); dies on a reader error. */
+#define CLI_CHUNK (1u << 20)
+int cli_feed_file(rb_ingest *ig, const char *path, char *chunk, int progress, rb_event_cb cb,
+                  void *ud, struct buf *out);
+/* Reading bounce emails (cli_parse_source): records go to cb; the counts are kept here. */
+struct cli_messages {
+    rb_record_cb cb;
+    void *ud;
+    struct buf *out;        /* flushed before any message on stderr; may be NULL */
+    const char *origin;     /* name of the message being decoded, for cb */
+    unsigned extra_defects; /* RB_DEFECT_TRUNCATED when the source cut the message */
+    unsigned long messages, records, errors;
+};
+/* cli_parse_source - decode every message of path (a message, an mbox, a Maildir or a tree;
+ * "-" = stdin): unreadable or undecodable messages are said on stderr and counted in errors;
+ * dies when path cannot be opened at all. */
+void cli_parse_source(struct cli_messages *m, rb_parser *p, const char *path);
+/* cli_parse_time - a --since/--until value (2024-05-01, 2024-05-01T12:00:00Z, Unix seconds)
+ * as Unix time; dies naming cmd and opt when it is none of those. */
+long long cli_parse_time(const char *cmd, const char *opt, const char *s);
 /* cli_format_time - Unix time as 2024-05-01T12:00:00Z into out. */
 void cli_format_time(long long t, char *out, size_t cap);
 

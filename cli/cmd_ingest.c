@@ -13,24 +13,16 @@
  *   input could not be read completely (a truncated gzip stream, an I/O error) or --strict
  *   stopped at a malformed line, 2 for usage errors.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "cli.h"
 #include "json_out.h"
 #include "rebound.h"
-#include "ingest.h"
 #include "verdict_out.h"
 
-#define CHUNK (1u << 20)
 #define OUT_FLUSH_AT (1u << 16)
-#define PROGRESS_MIN ((long long)64 << 20)
 
 enum ofmt { OF_JSON, OF_TSV };
 
@@ -114,158 +106,6 @@ static int on_event(const rb_event *e, void *ud)
     return 0;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void show_progress(const char *name, long long done, long long total, double t0)
-{
-    double el = now_s() - t0;
-    fprintf(stderr, "\r%s: %3d%% %lld/%lld MB %.0f MB/s ", name,
-            (int)(100.0 * (double)done / (double)total), done >> 20, total >> 20,
-            el > 0 ? (double)done / (double)(1 << 20) / el : 0.0);
-}
-
-/* Feed one input; returns 0, or 1 when it could not be read completely. */
-static int ingest_file(struct ingest_ctx *x, rb_ingest *ig, const char *path, char *chunk)
-{
-    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "rebound: %s: %s\n", path, strerror(errno));
-        return 1;
-    }
-    struct stat st;
-    long long total = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : 0;
-    if (fd != 0 && S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "rebound: %s: is a directory\n", path);
-        close(fd);
-        return 1;
-    }
-    /* gzip? look at the first bytes without losing them */
-    ssize_t got = read(fd, chunk, 2);
-    int failed = 0, rc = RB_OK;
-    const char *why = NULL;
-    int show = x->progress && total >= PROGRESS_MIN;
-    double t0 = now_s(), last = t0;
-    long long done = 0;
-    if (got < 0) {
-        why = strerror(errno);
-        failed = 1;
-    } else if (got == 2 && (unsigned char)chunk[0] == 0x1f && (unsigned char)chunk[1] == 0x8b) {
-        if (lseek(fd, 0, SEEK_SET) != 0 && fd != 0) {
-            why = strerror(errno);
-            failed = 1;
-        }
-        gzFile gz = NULL;
-        if (!failed) {
-            /* stdin cannot seek back: hand zlib the two bytes through a pipe-free path */
-            if (fd == 0) {
-                fprintf(stderr, "rebound: -: gzip on stdin: pipe it through zcat\n");
-                return 1;
-            }
-            gz = gzdopen(fd, "rb");
-            if (!gz) {
-                close(fd);
-                fprintf(stderr, "rebound: %s: cannot open gzip stream\n", path);
-                return 1;
-            }
-            fd = -1;
-            gzbuffer(gz, 1 << 17);
-        }
-        while (gz && rc == RB_OK) {
-            int n = gzread(gz, chunk, CHUNK);
-            if (n < 0) {
-                int zerr;
-                why = gzerror(gz, &zerr);
-                failed = 1;
-                break;
-            }
-            if (n == 0) {
-                int zerr;
-                const char *m = gzerror(gz, &zerr);
-                if (zerr != Z_OK) {
-                    why = m;
-                    failed = 1;
-                }
-                break;
-            }
-            rc = rb_ingest_feed(ig, chunk, (size_t)n, on_event, x);
-            if (show && (done += n, now_s() - last > 0.5)) {
-                last = now_s();
-                show_progress(path, (long long)gzoffset(gz), total, t0);
-            }
-        }
-        if (failed && why && strstr(why, "unexpected end"))
-            why = "truncated gzip stream (events up to the cut were read)";
-        if (gz)
-            gzclose(gz);
-    } else {
-        size_t have = (size_t)got;
-        for (;;) {
-            if (have) {
-                rc = rb_ingest_feed(ig, chunk, have, on_event, x);
-                if (rc != RB_OK)
-                    break;
-                done += (long long)have;
-                if (show && now_s() - last > 0.5) {
-                    last = now_s();
-                    show_progress(path, done, total, t0);
-                }
-            }
-            ssize_t n = read(fd, chunk, CHUNK);
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                why = strerror(errno);
-                failed = 1;
-                break;
-            }
-            if (n == 0)
-                break;
-            have = (size_t)n;
-        }
-    }
-    if (fd > 0)
-        close(fd);
-    if (show)
-        fprintf(stderr, "\r%*s\r", 60, "");
-    if (rc == RB_OK)
-        rc = rb_ingest_end(ig, on_event, x);
-    if (rc == RB_EPARSE) {
-        out_flush(&x->out);
-        fprintf(stderr, "rebound: %s: %s\n", path, rb_ingest_error(ig));
-        return 1;
-    }
-    if (rc != RB_OK)
-        die("%s: %s", path, rb_strerror(rc));
-    if (failed) {
-        out_flush(&x->out);
-        fprintf(stderr, "rebound: %s: %s\n", path, why ? why : "read error");
-    }
-    return failed;
-}
-
-/* --since/--until: ISO date or date-time, or Unix seconds */
-static long long parse_when(const char *opt, const char *s)
-{
-    long long t;
-    int off;
-    size_t n = strlen(s);
-    char tmp[40];
-    if (n == 10 && s[4] == '-' && s[7] == '-') { /* a date: midnight UTC */
-        snprintf(tmp, sizeof tmp, "%sT00:00:00Z", s);
-        s = tmp;
-        n = strlen(s);
-    }
-    if (!ingest_parse_time(slice_make(s, n), &t, &off))
-        die("ingest: %s: not a date: '%s' (2024-05-01, 2024-05-01T12:00:00Z, Unix seconds)", opt,
-            s);
-    return t;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f, "usage: rebound ingest [--format auto|NAME] [--output json|tsv] [--since WHEN]\n"
@@ -347,9 +187,9 @@ int cmd_ingest(int argc, char **argv)
         } else if (strcmp(a, "--json") == 0) {
             x.fmt = OF_JSON;
         } else if (strcmp(a, "--since") == 0 && more) {
-            o.since = parse_when(a, argv[++i]);
+            o.since = cli_parse_time("ingest", a, argv[++i]);
         } else if (strcmp(a, "--until") == 0 && more) {
-            o.until = parse_when(a, argv[++i]);
+            o.until = cli_parse_time("ingest", a, argv[++i]);
         } else if (strcmp(a, "--map") == 0 && more) {
             o.map = argv[++i];
         } else if (strcmp(a, "--campaign-header") == 0 && more) {
@@ -391,7 +231,7 @@ int cmd_ingest(int argc, char **argv)
         die("cannot create the reader: %s", rb_strerror(rc));
     x.progress = !quiet && isatty(2);
     buf_init(&x.out, (size_t)1 << 30, NULL);
-    char *chunk = malloc(CHUNK);
+    char *chunk = malloc(CLI_CHUNK);
     if (!chunk)
         die("out of memory");
     if (store)
@@ -405,9 +245,9 @@ int cmd_ingest(int argc, char **argv)
             die("out of memory");
     }
     if (i >= argc)
-        failed |= ingest_file(&x, ig, "-", chunk);
+        failed |= cli_feed_file(ig, "-", chunk, x.progress, on_event, &x, &x.out);
     for (; i < argc; i++)
-        failed |= ingest_file(&x, ig, argv[i], chunk);
+        failed |= cli_feed_file(ig, argv[i], chunk, x.progress, on_event, &x, &x.out);
     out_flush(&x.out);
     cli_store_close(&x.store, quiet);
     if (!quiet)

@@ -11,15 +11,12 @@
  *   --format tsv: file, recipient, status, replycode, reason, hardbounce (for scoring).
  *   Unreadable inputs are reported on stderr and skipped; the exit status is 1 if any was.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "json_out.h"
-#include "msgsrc.h"
 #include "rebound.h"
 #include "verdict_out.h"
 
@@ -30,9 +27,7 @@ enum pfmt { PF_JSON, PF_TSV };
 struct parse_ctx {
     enum pfmt fmt;
     struct buf out;
-    const char *origin; /* display name of the current message */
-    unsigned long records, messages, errors;
-    unsigned extra_defects; /* defects the source found (a message cut at its size limit) */
+    struct cli_messages m;  /* the message reader: origin, counts */
     struct cli_store store; /* --store / --db: every record also goes to the store */
 };
 
@@ -41,11 +36,10 @@ static int on_record(const rb_record *r, void *ud)
     struct parse_ctx *x = ud;
     const rb_verdict *v = &r->verdict;
     int rc = RB_OK;
-    x->records++;
     if (x->store.s)
         cli_store_record(&x->store, r);
     if (x->fmt == PF_TSV) {
-        tsv_field(&x->out, x->origin);
+        tsv_field(&x->out, x->m.origin);
         rc = buf_putc(&x->out, '\t');
         tsv_field(&x->out, r->recipient);
         if (rc == RB_OK)
@@ -61,7 +55,7 @@ static int on_record(const rb_record *r, void *ud)
 #define S(k, val)                                                                                  \
     if (rc == RB_OK)                                                                               \
     rc = json_key_str(b, &first, k, (val)[0] ? (val) : NULL)
-        S("origin", x->origin);
+        S("origin", x->m.origin);
         S("recipient", r->recipient);
         S("addresser", r->addresser);
         S("senderdomain", r->senderdomain);
@@ -84,8 +78,8 @@ static int on_record(const rb_record *r, void *ud)
 #undef S
         if (rc == RB_OK)
             rc = verdict_json_fields(b, &first, v);
-        if (rc == RB_OK && (r->defects | x->extra_defects))
-            rc = json_key_int(b, &first, "defects", r->defects | x->extra_defects);
+        if (rc == RB_OK && (r->defects | x->m.extra_defects))
+            rc = json_key_int(b, &first, "defects", r->defects | x->m.extra_defects);
         if (rc == RB_OK)
             rc = buf_append(b, "}\n", 2);
     }
@@ -94,53 +88,6 @@ static int on_record(const rb_record *r, void *ud)
     if (x->out.len >= OUT_FLUSH_AT)
         out_flush(&x->out);
     return 0;
-}
-
-static void parse_source(struct parse_ctx *x, rb_parser *p, const char *path)
-{
-    struct msgsrc_opts opts;
-    memset(&opts, 0, sizeof opts);
-    struct stat st;
-    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        opts.flags |= MSGSRC_O_ONE_PER_FILE;
-    struct msgsrc *src;
-    int rc = msgsrc_open(&src, path, &opts, NULL);
-    if (rc != RB_OK)
-        die("%s: %s", path, rb_strerror(rc));
-    struct msgsrc_item it;
-    for (;;) {
-        rc = msgsrc_next(src, &it);
-        if (rc == 1)
-            break;
-        if (rc != RB_OK) {
-            out_flush(&x->out);
-            fprintf(stderr, "rebound: %s: %s\n", it.name ? it.name : path,
-                    it.sys_errno ? strerror(it.sys_errno)
-                    : it.why     ? it.why
-                                 : rb_strerror(rc));
-            x->errors++;
-            continue;
-        }
-        x->messages++;
-        x->origin = it.name;
-        x->extra_defects = (it.flags & MSGSRC_F_TRUNCATED) ? RB_DEFECT_TRUNCATED : 0;
-        unsigned long before = x->records;
-        rc = rb_parse_message(p, it.p, it.len, on_record, x);
-        if (rc != RB_OK) {
-            out_flush(&x->out);
-            fprintf(stderr, "rebound: %s: %s\n", it.name, rb_strerror(rc));
-            x->errors++;
-        } else if (x->records == before && (rb_parser_defects(p) & RB_DEFECT_HIDDEN)) {
-            /* nothing decoded from a message nested deeper (or split into more parts) than
-             * the reader's limits: its report may be hidden there, so say so rather than
-             * lose it silently */
-            out_flush(&x->out);
-            fprintf(stderr, "rebound: %s: no record decoded: MIME nesting or part limit hit\n",
-                    it.name);
-            x->errors++;
-        }
-    }
-    msgsrc_close(src);
 }
 
 int cmd_parse(int argc, char **argv)
@@ -199,17 +146,20 @@ int cmd_parse(int argc, char **argv)
     buf_init(&x.out, (size_t)1 << 30, NULL);
     if (store)
         x.store.s = cli_store_open(db, config, 0);
+    x.m.cb = on_record;
+    x.m.ud = &x;
+    x.m.out = &x.out;
     if (i >= argc)
-        parse_source(&x, p, "-");
+        cli_parse_source(&x.m, p, "-");
     for (; i < argc; i++)
-        parse_source(&x, p, argv[i]);
+        cli_parse_source(&x.m, p, argv[i]);
     out_flush(&x.out);
     cli_store_close(&x.store, quiet);
     if (!quiet && isatty(2))
-        fprintf(stderr, "rebound: %lu messages, %lu records, %lu errors\n", x.messages, x.records,
-                x.errors);
+        fprintf(stderr, "rebound: %lu messages, %lu records, %lu errors\n", x.m.messages,
+                x.m.records, x.m.errors);
     buf_free(&x.out);
     rb_parser_free(p);
     rb_classifier_free(c);
-    return x.errors ? 1 : 0;
+    return x.m.errors ? 1 : 0;
 }

@@ -56,6 +56,7 @@ static void usage(FILE *f)
             "  ingest [--format NAME] [FILE...]     read MTA logs, ESP webhooks and exports\n"
             "  suppress list|add|remove|export|import  the suppression list\n"
             "  check FILE|-                       pre-send check of a list of addresses\n"
+            "  report [--db PATH|FILE...]         diagnose bounce patterns: what to fix\n"
             "  version                            print the version\n"
             "\n"
             "Run 'rebound COMMAND --help' for a command's options.\n");
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
         return cmd_suppress(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("rebound %s\n", rb_version());
         return 0;

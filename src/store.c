@@ -203,6 +203,9 @@ static void from_verdict(struct store_event *e, const rb_verdict *v)
     e->scope = v->scope;
     e->remedy = v->remedy;
     e->permanent = v->permanent;
+    e->auth = v->auth;
+    e->blocklist = nz(v->blocklist);
+    e->listed = v->listed;
 }
 
 void store_event_from_rb(struct store_event *e, const rb_event *ev, char *addr)
@@ -474,4 +477,10 @@ int store_state_get(struct store *s, const char *addr, struct suppress_state *st
 int store_counts(struct store *s, struct store_counts *out)
 {
     return s->ops->counts(s, out);
+}
+
+int store_events_iterate(struct store *s, long long since, long long until, store_event_cb cb,
+                         void *ud)
+{
+    return s->ops->events_iterate(s, since, until, cb, ud);
 }

@@ -66,7 +66,14 @@ struct store_event {
     const char *format; /* source reader: postfix, sendgrid, ... "bounce" for parsed emails */
     long long delay_ms; /* time the message waited (Postfix delay=), -1 if unknown; part of
                            the key only: two attempts logged in the same second differ here */
+    unsigned auth;         /* RB_AUTH_* the reply named (schema 2) */
+    const char *blocklist; /* blocklist the reply named, "" if none (schema 2) */
+    const char *listed;    /* IP or domain that list names, "" if none (schema 2) */
 };
+
+/* Called once per stored event by store_events_iterate; e and its strings are valid during
+ * the call only (delay_ms is not read back: -1). A non-zero return stops the iteration. */
+typedef int (*store_event_cb)(const struct store_event *e, void *ud);
 
 /* One suppression-list entry. Strings borrowed (from the caller, or from the store until
  * the next call on it when the store returns one). */
@@ -129,6 +136,10 @@ struct store_ops {
     int (*supp_iterate)(struct store *s, store_supp_cb cb, void *ud);
     int (*supp_count)(struct store *s, unsigned long long *n);
     int (*alert_add)(struct store *s, const struct store_sender_alert *a);
+    /* events_iterate - the events with since <= time < until (0 = no bound), in time order;
+     * a non-zero cb return stops and is returned */
+    int (*events_iterate)(struct store *s, long long since, long long until, store_event_cb cb,
+                          void *ud);
     int (*counts)(struct store *s, struct store_counts *out);
 };
 
@@ -208,6 +219,10 @@ int store_suppress_iterate(struct store *s, store_supp_cb cb, void *ud);
 int store_suppress_count(struct store *s, unsigned long long *n);
 /* store_state_get - the rules' state of addr (for tests and reports). */
 int store_state_get(struct store *s, const char *addr, struct suppress_state *st, bool *found);
+/* store_events_iterate - every stored event with since <= time < until (0 = no bound), in
+ * time order (see store_event_cb). */
+int store_events_iterate(struct store *s, long long since, long long until, store_event_cb cb,
+                         void *ud);
 /* store_counts - totals. */
 int store_counts(struct store *s, struct store_counts *out);
 

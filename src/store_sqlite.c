@@ -93,9 +93,9 @@ static const char *const queries[Q__COUNT] = {
     [Q_INS_EVENT] = "INSERT OR IGNORE INTO events(key, time, kind, recipient, domain, sender,"
                     " sender_domain, rhost, provider, replycode, status, reason, category, scope,"
                     " remedy, permanent, campaign, sending_ip, sending_domain, vmta, queue_id,"
-                    " message_id, source_event_id, text, format) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
-                    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
-                    " ?22, ?23, ?24, ?25)",
+                    " message_id, source_event_id, text, format, auth, blocklist, listed)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                    " ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
     [Q_STATE_GET] = "SELECT mbf_count, soft_count, soft_first, last_failure, keys"
                     " FROM recipient_state WHERE address = ?1",
     [Q_STATE_PUT] = "INSERT OR REPLACE INTO recipient_state(address, mbf_count, soft_count,"
@@ -477,6 +477,9 @@ static int sq_put_event(struct store *s, const struct store_event *e, bool *inse
     const char *text = e->text ? e->text : "";
     sqlite3_bind_text(st, 24, text, text_len(text), SQLITE_STATIC);
     bind_text(st, 25, e->format);
+    sqlite3_bind_int64(st, 26, e->auth);
+    bind_text(st, 27, e->blocklist);
+    bind_text(st, 28, e->listed);
     int rc = run(ss, st, "storing an event");
     *inserted = rc == RB_OK && sqlite3_changes(ss->db) > 0;
     return rc;
@@ -615,6 +618,134 @@ static int sq_alert_add(struct store *s, const struct store_sender_alert *a)
     return run(ss, st, "counting a sender alert");
 }
 
+/* Names of the vocabulary columns back to their enums: a small open-addressing table built
+ * per iteration (SQLite hands a new pointer per row, so each name is hashed once per row). */
+#define VOCAB_SLOTS 256
+struct vocab_index {
+    struct {
+        const char *name;
+        unsigned char type, value;
+    } slot[VOCAB_SLOTS];
+};
+
+static unsigned vocab_hash(const unsigned char *s, unsigned char type)
+{
+    unsigned h = 2166136261u ^ type;
+    for (; *s; s++)
+        h = (h ^ *s) * 16777619u;
+    return h;
+}
+
+static void vocab_put(struct vocab_index *vi, unsigned char type, unsigned char value,
+                      const char *name)
+{
+    unsigned i = vocab_hash((const unsigned char *)name, type) % VOCAB_SLOTS;
+    while (vi->slot[i].name)
+        i = (i + 1) % VOCAB_SLOTS;
+    vi->slot[i].name = name;
+    vi->slot[i].type = type;
+    vi->slot[i].value = value;
+}
+
+enum { V_KIND, V_REASON, V_CAT, V_SCOPE, V_REMEDY };
+
+static void vocab_build(struct vocab_index *vi)
+{
+    memset(vi, 0, sizeof *vi);
+    for (int k = 0; k < RB_EVENT__COUNT; k++)
+        vocab_put(vi, V_KIND, (unsigned char)k, rb_event_kind_name((rb_event_kind)k));
+    for (int k = 0; k < RB_REASON__COUNT; k++)
+        vocab_put(vi, V_REASON, (unsigned char)k, rb_reason_name((rb_reason)k));
+    for (int k = 0; k < RB_CAT__COUNT; k++)
+        vocab_put(vi, V_CAT, (unsigned char)k, rb_category_name((rb_category)k));
+    for (int k = 0; k < RB_SCOPE__COUNT; k++)
+        vocab_put(vi, V_SCOPE, (unsigned char)k, rb_scope_name((rb_scope)k));
+    for (int k = 0; k < RB_REMEDY__COUNT; k++)
+        vocab_put(vi, V_REMEDY, (unsigned char)k, rb_remedy_name((rb_remedy)k));
+}
+
+/* vocab_get - the enum value of name in type's vocabulary; 0 (unknown) when absent */
+static int vocab_get(const struct vocab_index *vi, unsigned char type, const unsigned char *name)
+{
+    if (!name)
+        return 0;
+    unsigned i = vocab_hash(name, type) % VOCAB_SLOTS;
+    for (; vi->slot[i].name; i = (i + 1) % VOCAB_SLOTS)
+        if (vi->slot[i].type == type && strcmp(vi->slot[i].name, (const char *)name) == 0)
+            return vi->slot[i].value;
+    return 0;
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+static int sq_events_iterate(struct store *s, long long since, long long until,
+                             store_event_cb cb, void *ud)
+{
+    struct sqlite_store *ss = S(s);
+    /* the (time, key) index serves the range; "time >= ?1 AND time < ?2" with open bounds
+     * replaced by the extremes keeps one statement */
+    static const char sql[] =
+        "SELECT time, kind, recipient, domain, sender, sender_domain, rhost, provider,"
+        " replycode, status, reason, category, scope, remedy, permanent, campaign, sending_ip,"
+        " sending_domain, vmta, queue_id, message_id, source_event_id, text, format, auth,"
+        " blocklist, listed, key FROM events WHERE time >= ?1 AND time < ?2 ORDER BY time";
+    sqlite3_stmt *st;
+    int src = sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL);
+    if (src != SQLITE_OK)
+        return db_fail(ss, src, "reading events");
+    sqlite3_bind_int64(st, 1, since > 0 ? since : -(1LL << 62));
+    sqlite3_bind_int64(st, 2, until > 0 ? until : (1LL << 62));
+    struct vocab_index vi;
+    vocab_build(&vi);
+    int rc = RB_OK;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_event e;
+        e.time = sqlite3_column_int64(st, 0);
+        e.kind = (rb_event_kind)vocab_get(&vi, V_KIND, sqlite3_column_text(st, 1));
+        e.recipient = col_text(st, 2);
+        e.domain = col_text(st, 3);
+        e.sender = col_text(st, 4);
+        e.sender_domain = col_text(st, 5);
+        e.rhost = col_text(st, 6);
+        e.provider = col_text(st, 7);
+        e.replycode = sqlite3_column_int(st, 8);
+        e.status = col_text(st, 9);
+        e.reason = (rb_reason)vocab_get(&vi, V_REASON, sqlite3_column_text(st, 10));
+        e.category = (rb_category)vocab_get(&vi, V_CAT, sqlite3_column_text(st, 11));
+        e.scope = (rb_scope)vocab_get(&vi, V_SCOPE, sqlite3_column_text(st, 12));
+        e.remedy = (rb_remedy)vocab_get(&vi, V_REMEDY, sqlite3_column_text(st, 13));
+        e.permanent = sqlite3_column_int(st, 14) != 0;
+        e.campaign = col_text(st, 15);
+        e.sending_ip = col_text(st, 16);
+        e.sending_domain = col_text(st, 17);
+        e.vmta = col_text(st, 18);
+        e.queue_id = col_text(st, 19);
+        e.message_id = col_text(st, 20);
+        e.source_event_id = col_text(st, 21);
+        e.text = col_text(st, 22);
+        e.format = col_text(st, 23);
+        e.delay_ms = -1;
+        e.auth = (unsigned)sqlite3_column_int64(st, 24);
+        e.blocklist = col_text(st, 25);
+        e.listed = col_text(st, 26);
+        const void *k = sqlite3_column_blob(st, 27);
+        if (k && sqlite3_column_bytes(st, 27) == STORE_KEY_BYTES)
+            memcpy(e.key, k, STORE_KEY_BYTES);
+        else
+            memset(e.key, 0, STORE_KEY_BYTES);
+        if ((rc = cb(&e, ud)) != 0)
+            break;
+    }
+    sqlite3_finalize(st);
+    if (rc != 0)
+        return rc;
+    return src == SQLITE_DONE ? RB_OK : db_fail(ss, src, "reading events");
+}
+
 static int sq_counts(struct store *s, struct store_counts *out)
 {
     struct sqlite_store *ss = S(s);
@@ -651,5 +782,6 @@ const struct store_ops store_sqlite_ops = {
     .supp_iterate = sq_supp_iterate,
     .supp_count = sq_supp_count,
     .alert_add = sq_alert_add,
+    .events_iterate = sq_events_iterate,
     .counts = sq_counts,
 };
