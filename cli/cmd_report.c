@@ -221,7 +221,8 @@ int cmd_report(int argc, char **argv)
         /* the store: read-only, so a report runs while an ingest writes */
         struct store *s = cli_store_open(db, NULL, 1);
         snprintf(source, sizeof source, "store %s", s->path);
-        rc = store_events_iterate(s, ro.since, ro.until, add_stored, &x);
+        rc = store_events_iterate(s, ro.since, ro.until, STORE_ITER_UNORDERED | STORE_ITER_BRIEF,
+                                  add_stored, &x);
         if (rc != RB_OK)
             die("report: store %s", store_error(s));
         store_close(s);

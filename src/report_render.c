@@ -177,6 +177,15 @@ const char *rr_when(char out[RR_NUM], long long t, bool day)
     return out;
 }
 
+const char *rr_span_label(char out[RR_NUM], long long secs)
+{
+    if (secs > 0 && secs % 86400 == 0)
+        snprintf(out, RR_NUM, "%lldd", secs / 86400);
+    else
+        snprintf(out, RR_NUM, "%lldh", secs / 3600);
+    return out;
+}
+
 unsigned rr_scale(unsigned long long v, unsigned long long max, unsigned width)
 {
     if (!v || !max)

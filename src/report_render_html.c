@@ -28,16 +28,16 @@
 
 /* One fixed colour per category, so charts read the same from one report to the next. */
 static const char *const cat_colour[RB_CAT__COUNT] = {
-    [RB_CAT_UNKNOWN] = "#9ca3af",        [RB_CAT_ADDRESS] = "#dc2626",
-    [RB_CAT_MAILBOX] = "#f97316",        [RB_CAT_GREYLISTING] = "#a8a29e",
-    [RB_CAT_RATE_LIMIT] = "#eab308",     [RB_CAT_REPUTATION] = "#9333ea",
-    [RB_CAT_BLOCKLIST] = "#1f2937",      [RB_CAT_AUTHENTICATION] = "#2563eb",
-    [RB_CAT_CONTENT] = "#db2777",        [RB_CAT_VIRUS] = "#7f1d1d",
-    [RB_CAT_SIZE] = "#0891b2",           [RB_CAT_POLICY] = "#4f46e5",
-    [RB_CAT_ROUTING] = "#65a30d",        [RB_CAT_PROTOCOL] = "#0d9488",
-    [RB_CAT_NETWORK] = "#64748b",        [RB_CAT_RECEIVER] = "#78716c",
-    [RB_CAT_EXPIRED] = "#b45309",        [RB_CAT_AUTO_REPLY] = "#84cc16",
-    [RB_CAT_COMPLAINT] = "#be123c",      [RB_CAT_DELIVERED] = "#16a34a",
+    [RB_CAT_UNKNOWN] = "#9ca3af",    [RB_CAT_ADDRESS] = "#dc2626",
+    [RB_CAT_MAILBOX] = "#f97316",    [RB_CAT_GREYLISTING] = "#a8a29e",
+    [RB_CAT_RATE_LIMIT] = "#eab308", [RB_CAT_REPUTATION] = "#9333ea",
+    [RB_CAT_BLOCKLIST] = "#1f2937",  [RB_CAT_AUTHENTICATION] = "#2563eb",
+    [RB_CAT_CONTENT] = "#db2777",    [RB_CAT_VIRUS] = "#7f1d1d",
+    [RB_CAT_SIZE] = "#0891b2",       [RB_CAT_POLICY] = "#4f46e5",
+    [RB_CAT_ROUTING] = "#65a30d",    [RB_CAT_PROTOCOL] = "#0d9488",
+    [RB_CAT_NETWORK] = "#64748b",    [RB_CAT_RECEIVER] = "#78716c",
+    [RB_CAT_EXPIRED] = "#b45309",    [RB_CAT_AUTO_REPLY] = "#84cc16",
+    [RB_CAT_COMPLAINT] = "#be123c",  [RB_CAT_DELIVERED] = "#16a34a",
 };
 
 static const char style[] =
@@ -176,12 +176,14 @@ static void header(struct rr_ctx *c)
          : rate > 0.02  ? "warn"
          : rate < 0.005 ? "good"
                         : "",
-         "Bounce rate", rr_pct(a, rate),
-         rate < 0 ? "no deliveries known; use --sent N" : note);
+         "Bounce rate", rr_pct(a, rate), rate < 0 ? "no deliveries known; use --sent N" : note);
     double hard = report_rate(c->r, t->hard);
     snprintf(note, sizeof note, "%llu hard bounces", t->hard);
-    card(w, hard > 0.04 ? "bad" : hard > 0.02 ? "warn" : "", "Hard-bounce rate", rr_pct(a, hard),
-         note);
+    card(w,
+         hard > 0.04   ? "bad"
+         : hard > 0.02 ? "warn"
+                       : "",
+         "Hard-bounce rate", rr_pct(a, hard), note);
     snprintf(a, sizeof a, "%llu", t->kind[RB_EVENT_DEFERRED]);
     card(w, "", "Deferrals", a, NULL);
     snprintf(a, sizeof a, "%llu", t->kind[RB_EVENT_COMPLAINT]);
@@ -225,8 +227,10 @@ static void diagnoses(struct rr_ctx *c)
         const struct {
             const char *label, *val;
         } k[] = {
-            {"provider", x->provider},     {"campaign", x->campaign},
-            {"sending IP", x->sending_ip}, {"sending domain", x->sending_domain},
+            {"provider", x->provider},
+            {"campaign", x->campaign},
+            {"sending IP", x->sending_ip},
+            {"sending domain", x->sending_domain},
             {"code", x->code},
         };
         for (size_t j = 0; j < sizeof k / sizeof k[0]; j++) {
@@ -237,8 +241,7 @@ static void diagnoses(struct rr_ctx *c)
             rr_puts(w, "</b>");
         }
         if (x->first)
-            rr_printf(w, " · %s – %s UTC", rr_when(a, x->first, false),
-                      rr_when(b, x->last, false));
+            rr_printf(w, " · %s – %s UTC", rr_when(a, x->first, false), rr_when(b, x->last, false));
         rr_puts(w, "</p></div>\n");
     }
     rr_puts(w, "</section>\n");
@@ -294,8 +297,9 @@ static void chart_families(struct rr_ctx *c)
         rr_printf(w, ": %llu failures (%s)</title>", v, rr_share(a, v, total));
         rr_printf(w, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", label - 8, y + 15);
         hput(w, x->key, 16);
-        rr_printf(w, "</text><rect x=\"%d\" y=\"%d\" width=\"%u\" height=\"%d\" rx=\"2\" "
-                     "fill=\"%s\"/>",
+        rr_printf(w,
+                  "</text><rect x=\"%d\" y=\"%d\" width=\"%u\" height=\"%d\" rx=\"2\" "
+                  "fill=\"%s\"/>",
                   label, y + 3, len, row - 6, fill);
         rr_printf(w, "<text x=\"%u\" y=\"%d\">%llu · %s</text></g>\n", (unsigned)label + len + 6,
                   y + 15, v, rr_share(a, v, total));
@@ -399,16 +403,15 @@ static void chart_timeline(struct rr_ctx *c)
         }
         rr_puts(w, "</g>\n");
     }
-    rr_printf(w, "<text x=\"%d\" y=\"%d\">%s</text>", x0, base + 16,
-              rr_when(a, b[0].start, day));
+    rr_printf(w, "<text x=\"%d\" y=\"%d\">%s</text>", x0, base + 16, rr_when(a, b[0].start, day));
     if (bars > 1)
-        rr_printf(w, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", SVG_W - 10,
-                  base + 16, rr_when(a, b[(bars - 1) * k].start, day));
+        rr_printf(w, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", SVG_W - 10, base + 16,
+                  rr_when(a, b[(bars - 1) * k].start, day));
     rr_putc(w, '\n');
     legend(w, &sum, base + 28);
     rr_puts(w, "</svg></div>\n");
-    rr_printf(w, "<p class=\"more\">%zu bar%s of %lld s each, times UTC</p>\n", bars,
-              bars == 1 ? "" : "s", width * (long long)k);
+    rr_printf(w, "<p class=\"more\">%zu bar%s of %s each, times UTC</p>\n", bars,
+              bars == 1 ? "" : "s", rr_span_label(s, width * (long long)k));
     rr_puts(w, "</section>\n");
 }
 
@@ -442,8 +445,7 @@ static void chart_providers(struct rr_ctx *c)
     int cw = (SVG_W - label - 10) / (ncat ? ncat : 1);
     if (cw > 70)
         cw = 70;
-    svg_open(w, "chart-providers", "Failures by provider and category",
-             head + (int)shown * ch + 6);
+    svg_open(w, "chart-providers", "Failures by provider and category", head + (int)shown * ch + 6);
     int col = 0;
     for (int k = 0; k < RB_CAT__COUNT; k++) {
         if (!sum.cat[k])

@@ -57,7 +57,7 @@ int report_render_html(struct rr_ctx *c);
 
 /* ---- numbers and times ------------------------------------------------------------------ */
 
-#define RR_NUM 32 /* size of the buffers below */
+#define RR_NUM 96 /* size of the buffers below: room for any int a struct tm holds */
 
 /* rr_pct - v (a ratio) as "12.3%" ("0.42%" under 1%); "n/a" when v < 0. Returns out. */
 const char *rr_pct(char out[RR_NUM], double v);
@@ -69,6 +69,8 @@ double rr_row_rate(const struct report_counts *c);
 const char *rr_iso(char out[RR_NUM], long long t);
 /* rr_when - t for people: "2024-03-03 10:00" (or "2024-03-03" when day is true), "" when 0. */
 const char *rr_when(char out[RR_NUM], long long t, bool day);
+/* rr_span_label - a bucket width in seconds as "1h", "6h", "1d". Returns out. */
+const char *rr_span_label(char out[RR_NUM], long long secs);
 /* rr_scale - v of max as a length out of width, at least 1 when v > 0. */
 unsigned rr_scale(unsigned long long v, unsigned long long max, unsigned width);
 

@@ -28,12 +28,6 @@
 
 /* ---- sticky wrappers over json_out.h ------------------------------------------------------ */
 
-static void jstr(struct rr_out *w, const char *s)
-{
-    if (w->rc == RB_OK)
-        w->rc = json_str(w->b, s, strlen(s));
-}
-
 /* jkey - ,"key": (the comma unless first); keys are the program's own ASCII names */
 static void jkey(struct rr_out *w, int *first, const char *key)
 {

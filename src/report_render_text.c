@@ -58,7 +58,7 @@ static void heading(struct tx *t, const char *s)
     esc(t, ESC_BOLD);
     rr_puts(t->w, s);
     esc(t, ESC_RESET);
-    rr_putc(t->w, '\n');
+    rr_puts(t->w, "\n\n");
 }
 
 /* ---- grids: measured, then printed ------------------------------------------------------- */
@@ -233,8 +233,10 @@ static void keys(struct tx *t, const struct report_diagnosis *d)
     const struct {
         const char *label, *val;
     } k[] = {
-        {"provider", d->provider},       {"campaign", d->campaign},
-        {"sending IP", d->sending_ip},   {"sending domain", d->sending_domain},
+        {"provider", d->provider},
+        {"campaign", d->campaign},
+        {"sending IP", d->sending_ip},
+        {"sending domain", d->sending_domain},
         {"code", d->code},
     };
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
@@ -311,8 +313,18 @@ static void diagnoses(struct tx *t)
 
 /* ---- tables by dimension ------------------------------------------------------------------ */
 
-enum col { C_KEY, C_FAIL, C_SHARE, C_BOUNCED, C_EXPIRED, C_DEFERRED, C_COMPLAINT,
-           C_SENT,  C_RATE, C_TOPCAT };
+enum col {
+    C_KEY,
+    C_FAIL,
+    C_SHARE,
+    C_BOUNCED,
+    C_EXPIRED,
+    C_DEFERRED,
+    C_COMPLAINT,
+    C_SENT,
+    C_RATE,
+    C_TOPCAT
+};
 
 struct dimtab {
     const struct report_row *rows;
@@ -373,9 +385,15 @@ static void dim_table(struct tx *t, enum report_dim dim)
         enum col c;
         const char *head;
     } spec[] = {
-        {C_KEY, NULL},           {C_FAIL, "failures"},      {C_SHARE, "share"},
-        {C_BOUNCED, "bounced"},  {C_EXPIRED, "expired"},    {C_DEFERRED, "deferred"},
-        {C_COMPLAINT, "complaints"}, {C_SENT, "sent"},      {C_RATE, "bounce rate"},
+        {C_KEY, NULL},
+        {C_FAIL, "failures"},
+        {C_SHARE, "share"},
+        {C_BOUNCED, "bounced"},
+        {C_EXPIRED, "expired"},
+        {C_DEFERRED, "deferred"},
+        {C_COMPLAINT, "complaints"},
+        {C_SENT, "sent"},
+        {C_RATE, "bounce rate"},
         {C_TOPCAT, "top category"},
     };
     for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
@@ -393,23 +411,11 @@ static void dim_table(struct tx *t, enum report_dim dim)
         g.ncols++;
     }
     heading(t, rr_dim_title(dim));
-    if (!t->md)
-        rr_putc(t->w, '\n');
     put_grid(t, &g);
     more(t, g.nrows, n, "rows");
 }
 
 /* ---- time series -------------------------------------------------------------------------- */
-
-/* span_label - "1h", "6h", "1d" */
-static const char *span_label(char s[RR_NUM], long long secs)
-{
-    if (secs % 86400 == 0)
-        snprintf(s, RR_NUM, "%lldd", secs / 86400);
-    else
-        snprintf(s, RR_NUM, "%lldh", secs / 3600);
-    return s;
-}
 
 static void sparkline(struct tx *t, const struct report_bucket *b, size_t n)
 {
@@ -454,9 +460,9 @@ static void series(struct tx *t)
     bool day = span % 86400 == 0;
     char a[RR_NUM], s[RR_NUM];
     heading(t, "Time series");
-    rr_printf(w, "%s%zu buckets of %s", t->md ? "" : "  ", n, span_label(s, width));
+    rr_printf(w, "%s%zu buckets of %s", t->md ? "" : "  ", n, rr_span_label(s, width));
     if (k > 1)
-        rr_printf(w, ", shown %zu to a row (%s)", k, span_label(s, span));
+        rr_printf(w, ", shown %zu to a row (%s)", k, rr_span_label(s, span));
     rr_puts(w, ", times UTC\n\n");
     struct report_counts m;
     unsigned long long max = 0;
@@ -496,7 +502,7 @@ static void series(struct tx *t)
 struct tpltab {
     const struct report_template_row *t;
     size_t n;
-    bool unclassified; /* rows are the unclassified ones only */
+    bool unclassified;            /* rows are the unclassified ones only */
     size_t cursor_row, cursor_at; /* the last row found and its index in t: rows come in order */
 };
 
@@ -561,13 +567,10 @@ static void templates(struct tx *t)
         .arg = &x,
     };
     heading(t, "Reply templates");
-    if (!t->md)
-        rr_putc(t->w, '\n');
     put_grid(t, &g);
     more(t, g.nrows, n, "templates");
     if (dropped) {
-        rr_printf(t->w,
-                  "%s%llu failure texts were not grouped: over %d distinct templates\n",
+        rr_printf(t->w, "%s%llu failure texts were not grouped: over %d distinct templates\n",
                   t->md ? "\n" : "  ", dropped, REPORT_MAX_TEMPLATES);
     }
     size_t nu = 0;

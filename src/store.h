@@ -62,10 +62,10 @@ struct store_event {
     bool permanent;
     const char *campaign, *sending_ip, *sending_domain, *vmta;
     const char *queue_id, *message_id, *source_event_id;
-    const char *text;   /* the reply / diagnostic */
-    const char *format; /* source reader: postfix, sendgrid, ... "bounce" for parsed emails */
-    long long delay_ms; /* time the message waited (Postfix delay=), -1 if unknown; part of
-                           the key only: two attempts logged in the same second differ here */
+    const char *text;      /* the reply / diagnostic */
+    const char *format;    /* source reader: postfix, sendgrid, ... "bounce" for parsed emails */
+    long long delay_ms;    /* time the message waited (Postfix delay=), -1 if unknown; part of
+                              the key only: two attempts logged in the same second differ here */
     unsigned auth;         /* RB_AUTH_* the reply named (schema 2) */
     const char *blocklist; /* blocklist the reply named, "" if none (schema 2) */
     const char *listed;    /* IP or domain that list names, "" if none (schema 2) */
@@ -136,10 +136,10 @@ struct store_ops {
     int (*supp_iterate)(struct store *s, store_supp_cb cb, void *ud);
     int (*supp_count)(struct store *s, unsigned long long *n);
     int (*alert_add)(struct store *s, const struct store_sender_alert *a);
-    /* events_iterate - the events with since <= time < until (0 = no bound), in time order;
-     * a non-zero cb return stops and is returned */
-    int (*events_iterate)(struct store *s, long long since, long long until, store_event_cb cb,
-                          void *ud);
+    /* events_iterate - the events with since <= time < until (0 = no bound), in time order
+     * unless flags say otherwise (STORE_ITER_*); a non-zero cb return stops and is returned */
+    int (*events_iterate)(struct store *s, long long since, long long until, unsigned flags,
+                          store_event_cb cb, void *ud);
     int (*counts)(struct store *s, struct store_counts *out);
 };
 
@@ -219,10 +219,16 @@ int store_suppress_iterate(struct store *s, store_supp_cb cb, void *ud);
 int store_suppress_count(struct store *s, unsigned long long *n);
 /* store_state_get - the rules' state of addr (for tests and reports). */
 int store_state_get(struct store *s, const char *addr, struct suppress_state *st, bool *found);
+/* Flags of store_events_iterate. */
+#define STORE_ITER_UNORDERED 1u /* any order: a scan in storage order, the fastest */
+#define STORE_ITER_BRIEF                                                                           \
+    2u /* only what a report reads: sender, rhost, vmta, queue and                                 \
+          message ids, source event id and format are "", scope and                                \
+          remedy 0, key zero; text only for failures and complaints */
 /* store_events_iterate - every stored event with since <= time < until (0 = no bound), in
- * time order (see store_event_cb). */
-int store_events_iterate(struct store *s, long long since, long long until, store_event_cb cb,
-                         void *ud);
+ * time order unless STORE_ITER_UNORDERED (see store_event_cb). */
+int store_events_iterate(struct store *s, long long since, long long until, unsigned flags,
+                         store_event_cb cb, void *ud);
 /* store_counts - totals. */
 int store_counts(struct store *s, struct store_counts *out);
 

@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "store.h"
 
 #define SQLITE_CACHE_KB 65536         /* page cache per connection */
@@ -72,6 +73,11 @@ static const char *const migrations[] = {
     " category TEXT NOT NULL, provider TEXT NOT NULL, count INTEGER NOT NULL,"
     " first_time INTEGER NOT NULL, last_time INTEGER NOT NULL, last_key TEXT NOT NULL,"
     " PRIMARY KEY(sender_domain, sending_ip, category, provider)) WITHOUT ROWID;",
+    /* 1 -> 2: what the reply named, for the report's diagnoses (events stored before keep
+     * the defaults: nothing named) */
+    "ALTER TABLE events ADD COLUMN auth INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE events ADD COLUMN blocklist TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE events ADD COLUMN listed TEXT NOT NULL DEFAULT '';",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -682,64 +688,150 @@ static const char *col_text(sqlite3_stmt *st, int i)
     return t ? (const char *)t : "";
 }
 
-static int sq_events_iterate(struct store *s, long long since, long long until,
+/* The columns of sq_events_iterate, in the order of struct store_event: the full list, and
+ * the brief one of STORE_ITER_BRIEF (what a report reads; fewer columns decoded per row is
+ * most of the speed of a scan). */
+enum ev_field {
+    F_TIME,
+    F_KIND,
+    F_RECIPIENT,
+    F_DOMAIN,
+    F_SENDER,
+    F_SENDER_DOMAIN,
+    F_RHOST,
+    F_PROVIDER,
+    F_REPLYCODE,
+    F_STATUS,
+    F_REASON,
+    F_CATEGORY,
+    F_SCOPE,
+    F_REMEDY,
+    F_PERMANENT,
+    F_CAMPAIGN,
+    F_SENDING_IP,
+    F_SENDING_DOMAIN,
+    F_VMTA,
+    F_QUEUE_ID,
+    F_MESSAGE_ID,
+    F_SOURCE_EVENT_ID,
+    F_TEXT,
+    F_FORMAT,
+    F_AUTH,
+    F_BLOCKLIST,
+    F_LISTED,
+    F_KEY,
+    F__COUNT
+};
+static const char *const ev_columns[F__COUNT] = {"time",       "kind",
+                                                 "recipient",  "domain",
+                                                 "sender",     "sender_domain",
+                                                 "rhost",      "provider",
+                                                 "replycode",  "status",
+                                                 "reason",     "category",
+                                                 "scope",      "remedy",
+                                                 "permanent",  "campaign",
+                                                 "sending_ip", "sending_domain",
+                                                 "vmta",       "queue_id",
+                                                 "message_id", "source_event_id",
+                                                 "text",       "format",
+                                                 "auth",       "blocklist",
+                                                 "listed",     "key"};
+static const bool ev_brief[F__COUNT] = {
+    [F_TIME] = 1,          [F_KIND] = 1,           [F_RECIPIENT] = 1, [F_DOMAIN] = 1,
+    [F_SENDER_DOMAIN] = 1, [F_PROVIDER] = 1,       [F_REPLYCODE] = 1, [F_STATUS] = 1,
+    [F_REASON] = 1,        [F_CATEGORY] = 1,       [F_PERMANENT] = 1, [F_CAMPAIGN] = 1,
+    [F_SENDING_IP] = 1,    [F_SENDING_DOMAIN] = 1, [F_TEXT] = 1,      [F_AUTH] = 1,
+    [F_BLOCKLIST] = 1,     [F_LISTED] = 1};
+
+static int sq_events_iterate(struct store *s, long long since, long long until, unsigned flags,
                              store_event_cb cb, void *ud)
 {
     struct sqlite_store *ss = S(s);
-    /* the (time, key) index serves the range; "time >= ?1 AND time < ?2" with open bounds
-     * replaced by the extremes keeps one statement */
-    static const char sql[] =
-        "SELECT time, kind, recipient, domain, sender, sender_domain, rhost, provider,"
-        " replycode, status, reason, category, scope, remedy, permanent, campaign, sending_ip,"
-        " sending_domain, vmta, queue_id, message_id, source_event_id, text, format, auth,"
-        " blocklist, listed, key FROM events WHERE time >= ?1 AND time < ?2 ORDER BY time";
+    int col[F__COUNT]; /* result column of each field, -1 = not selected */
+    struct buf q;
+    buf_init(&q, 4096, NULL);
+    int rc = buf_puts(&q, "SELECT "), ncol = 0;
+    for (int f = 0; f < F__COUNT && rc == RB_OK; f++) {
+        col[f] = -1;
+        if ((flags & STORE_ITER_BRIEF) && !ev_brief[f])
+            continue;
+        col[f] = ncol++;
+        if (ncol > 1)
+            rc = buf_puts(&q, ", ");
+        /* a report reads the text of failures only: skip the copy of the others */
+        if (rc == RB_OK)
+            rc = buf_puts(&q, f == F_TEXT && (flags & STORE_ITER_BRIEF)
+                                  ? "CASE WHEN kind IN ('delivered', 'dropped') THEN '' ELSE"
+                                    " text END"
+                                  : ev_columns[f]);
+    }
+    /* ordered: the (time, key) index serves the range and the order; unordered: "+time"
+     * keeps SQLite off that index, so the table is scanned in rowid order, sequentially,
+     * instead of a table lookup per index entry. Open bounds become the extremes, so one
+     * statement serves every range. */
+    const char *t = flags & STORE_ITER_UNORDERED ? "+time" : "time";
+    if (rc == RB_OK)
+        rc = buf_printf(&q, " FROM events WHERE %s >= ?1 AND %s < ?2%s", t, t,
+                        flags & STORE_ITER_UNORDERED ? "" : " ORDER BY time");
+    if (rc == RB_OK)
+        rc = buf_putc(&q, '\0');
+    if (rc != RB_OK) {
+        buf_free(&q);
+        return say(ss, rc, "building the query", NULL);
+    }
     sqlite3_stmt *st;
-    int src = sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL);
+    int src = sqlite3_prepare_v2(ss->db, q.p, -1, &st, NULL);
+    buf_free(&q);
     if (src != SQLITE_OK)
         return db_fail(ss, src, "reading events");
     sqlite3_bind_int64(st, 1, since > 0 ? since : -(1LL << 62));
     sqlite3_bind_int64(st, 2, until > 0 ? until : (1LL << 62));
     struct vocab_index vi;
     vocab_build(&vi);
-    int rc = RB_OK;
+#define TXT(f) (col[f] >= 0 ? col_text(st, col[f]) : "")
+#define INT(f) (col[f] >= 0 ? sqlite3_column_int64(st, col[f]) : 0)
+#define VOC(f, v) (col[f] >= 0 ? vocab_get(&vi, v, sqlite3_column_text(st, col[f])) : 0)
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_event e;
-        e.time = sqlite3_column_int64(st, 0);
-        e.kind = (rb_event_kind)vocab_get(&vi, V_KIND, sqlite3_column_text(st, 1));
-        e.recipient = col_text(st, 2);
-        e.domain = col_text(st, 3);
-        e.sender = col_text(st, 4);
-        e.sender_domain = col_text(st, 5);
-        e.rhost = col_text(st, 6);
-        e.provider = col_text(st, 7);
-        e.replycode = sqlite3_column_int(st, 8);
-        e.status = col_text(st, 9);
-        e.reason = (rb_reason)vocab_get(&vi, V_REASON, sqlite3_column_text(st, 10));
-        e.category = (rb_category)vocab_get(&vi, V_CAT, sqlite3_column_text(st, 11));
-        e.scope = (rb_scope)vocab_get(&vi, V_SCOPE, sqlite3_column_text(st, 12));
-        e.remedy = (rb_remedy)vocab_get(&vi, V_REMEDY, sqlite3_column_text(st, 13));
-        e.permanent = sqlite3_column_int(st, 14) != 0;
-        e.campaign = col_text(st, 15);
-        e.sending_ip = col_text(st, 16);
-        e.sending_domain = col_text(st, 17);
-        e.vmta = col_text(st, 18);
-        e.queue_id = col_text(st, 19);
-        e.message_id = col_text(st, 20);
-        e.source_event_id = col_text(st, 21);
-        e.text = col_text(st, 22);
-        e.format = col_text(st, 23);
+        e.time = INT(F_TIME);
+        e.kind = (rb_event_kind)VOC(F_KIND, V_KIND);
+        e.recipient = TXT(F_RECIPIENT);
+        e.domain = TXT(F_DOMAIN);
+        e.sender = TXT(F_SENDER);
+        e.sender_domain = TXT(F_SENDER_DOMAIN);
+        e.rhost = TXT(F_RHOST);
+        e.provider = TXT(F_PROVIDER);
+        e.replycode = (int)INT(F_REPLYCODE);
+        e.status = TXT(F_STATUS);
+        e.reason = (rb_reason)VOC(F_REASON, V_REASON);
+        e.category = (rb_category)VOC(F_CATEGORY, V_CAT);
+        e.scope = (rb_scope)VOC(F_SCOPE, V_SCOPE);
+        e.remedy = (rb_remedy)VOC(F_REMEDY, V_REMEDY);
+        e.permanent = INT(F_PERMANENT) != 0;
+        e.campaign = TXT(F_CAMPAIGN);
+        e.sending_ip = TXT(F_SENDING_IP);
+        e.sending_domain = TXT(F_SENDING_DOMAIN);
+        e.vmta = TXT(F_VMTA);
+        e.queue_id = TXT(F_QUEUE_ID);
+        e.message_id = TXT(F_MESSAGE_ID);
+        e.source_event_id = TXT(F_SOURCE_EVENT_ID);
+        e.text = TXT(F_TEXT);
+        e.format = TXT(F_FORMAT);
         e.delay_ms = -1;
-        e.auth = (unsigned)sqlite3_column_int64(st, 24);
-        e.blocklist = col_text(st, 25);
-        e.listed = col_text(st, 26);
-        const void *k = sqlite3_column_blob(st, 27);
-        if (k && sqlite3_column_bytes(st, 27) == STORE_KEY_BYTES)
+        e.auth = (unsigned)INT(F_AUTH);
+        e.blocklist = TXT(F_BLOCKLIST);
+        e.listed = TXT(F_LISTED);
+        const void *k = col[F_KEY] >= 0 ? sqlite3_column_blob(st, col[F_KEY]) : NULL;
+        if (k && sqlite3_column_bytes(st, col[F_KEY]) == STORE_KEY_BYTES)
             memcpy(e.key, k, STORE_KEY_BYTES);
         else
             memset(e.key, 0, STORE_KEY_BYTES);
         if ((rc = cb(&e, ud)) != 0)
             break;
     }
+#undef TXT
+#undef INT
+#undef VOC
     sqlite3_finalize(st);
     if (rc != 0)
         return rc;

@@ -394,6 +394,96 @@ static void test_refusals(void)
     store_close(s);
 }
 
+struct iter_seen {
+    unsigned long long n;
+    long long last_time;
+    bool ordered;
+    unsigned auth;
+    char blocklist[32], text[64], sender[64];
+};
+
+static int on_stored(const struct store_event *e, void *ud)
+{
+    struct iter_seen *x = ud;
+    if (e->time < x->last_time)
+        x->ordered = false;
+    x->last_time = e->time;
+    x->n++;
+    x->auth |= e->auth;
+    if (e->blocklist[0])
+        snprintf(x->blocklist, sizeof x->blocklist, "%s", e->blocklist);
+    if (e->kind == RB_EVENT_DELIVERED && e->text[0])
+        snprintf(x->text, sizeof x->text, "%s", e->text);
+    if (e->sender[0])
+        snprintf(x->sender, sizeof x->sender, "%s", e->sender);
+    return 0;
+}
+
+/* test_iterate_and_migrate - events read back (ordered, unordered, brief, by time range), and
+ * a schema-1 store (before auth/blocklist/listed) migrated by the first writer */
+static void test_iterate_and_migrate(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/iter.db", dir);
+    struct store *s;
+    CHECK(store_open(&s, path, NULL, NULL) == RB_OK, "create iter.db");
+    for (size_t i = 0; i < NSEQ; i++) {
+        struct store_add_result r;
+        CHECK(add(s, &seq[i], &r) == RB_OK, "add %zu", i);
+    }
+    CHECK(store_finish(s) == RB_OK, "finish");
+    struct iter_seen x = {.ordered = true};
+    CHECK(store_events_iterate(s, 0, 0, 0, on_stored, &x) == RB_OK, "iterate");
+    CHECK_INT(x.n, NSEQ, "iterate: all events");
+    CHECK(x.ordered, "iterate: in time order");
+    CHECK_STR(x.blocklist, "spamhaus-zen", "iterate: blocklist read back");
+    CHECK_STR(x.text, R_DELIV, "iterate: full text of a delivery");
+    CHECK_STR(x.sender, "news@shop.example", "iterate: sender");
+    x = (struct iter_seen){.ordered = true};
+    CHECK(store_events_iterate(s, 0, 0, STORE_ITER_UNORDERED | STORE_ITER_BRIEF, on_stored, &x) ==
+              RB_OK,
+          "iterate brief");
+    CHECK_INT(x.n, NSEQ, "brief: all events");
+    CHECK_STR(x.text, "", "brief: no text for deliveries");
+    CHECK_STR(x.sender, "", "brief: no sender");
+    CHECK_STR(x.blocklist, "spamhaus-zen", "brief: blocklist");
+    x = (struct iter_seen){.ordered = true};
+    CHECK(store_events_iterate(s, T0 + DAY, T0 + 5 * DAY, 0, on_stored, &x) == RB_OK, "range");
+    CHECK_INT(x.n, 6, "range: days 1 to 4.5");
+    store_close(s);
+
+    /* back to schema 1: the columns schema 2 added dropped, the version set back */
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    int src = sqlite3_exec(db,
+                           "ALTER TABLE events DROP COLUMN auth;"
+                           "ALTER TABLE events DROP COLUMN blocklist;"
+                           "ALTER TABLE events DROP COLUMN listed;"
+                           "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
+                           NULL, NULL, NULL);
+    sqlite3_close(db);
+    CHECK_INT(src, SQLITE_OK, "downgrade to schema 1");
+    struct store_open_opts ro = {true, false, 1000};
+    int rc = store_open(&s, path, &ro, NULL);
+    CHECK_INT(rc, RB_EIO, "a reader does not migrate");
+    CHECK(strstr(store_error(s), "older") != NULL, "older schema said: %s", store_error(s));
+    store_close(s);
+    CHECK(store_open(&s, path, NULL, NULL) == RB_OK, "a writer migrates: %s", store_error(s));
+    x = (struct iter_seen){.ordered = true};
+    CHECK(store_events_iterate(s, 0, 0, 0, on_stored, &x) == RB_OK, "iterate migrated");
+    CHECK_INT(x.n, NSEQ, "migrated: every event kept");
+    CHECK_STR(x.blocklist, "", "migrated: old events have no blocklist");
+    store_close(s);
+    sqlite3_open(path, &db);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st, NULL);
+    CHECK(sqlite3_step(st) == SQLITE_ROW &&
+              strcmp((const char *)sqlite3_column_text(st, 0), "2") == 0,
+          "migrated: schema version 2");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     rb_classifier *c;
@@ -411,6 +501,7 @@ int main(void)
     test_sequences();
     test_list();
     test_refusals();
+    test_iterate_and_migrate();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
