@@ -7,7 +7,8 @@
  *   With FILE arguments the inputs are read directly (nothing is stored): bounce emails
  *   (messages, mboxes, Maildirs, directory trees) and logs or ESP events, told apart per
  *   input by its first bytes unless --input says; otherwise the store (--db PATH or the
- *   default one) is read in time order. Every event goes through report_add_stored(), so
+ *   default one) is scanned by two threads (report_add_store). Every event goes through
+ *   report_add_stored(), so
  *   both paths count alike, and memory stays bounded by distinct keys, not events.
  *   Exit status: 0; 1 when an input could not be read completely; 2 usage; 3 with
  *   --fail-on LEVEL when a diagnosis at or above LEVEL was found (for cron and CI).
@@ -221,8 +222,9 @@ int cmd_report(int argc, char **argv)
         /* the store: read-only, so a report runs while an ingest writes */
         struct store *s = cli_store_open(db, NULL, 1);
         snprintf(source, sizeof source, "store %s", s->path);
-        rc = store_events_iterate(s, ro.since, ro.until, STORE_ITER_UNORDERED | STORE_ITER_BRIEF,
-                                  add_stored, &x);
+        rc = report_add_store(x.r, s, ro.since, ro.until, &x.events);
+        if (rc == RB_ENOMEM)
+            die("report: out of memory");
         if (rc != RB_OK)
             die("report: store %s", store_error(s));
         store_close(s);

@@ -157,6 +157,13 @@ int report_add(struct report *r, const struct report_event *e);
  * auto-reply counts as a delivery. */
 struct store_event;
 int report_add_stored(struct report *r, const struct store_event *se);
+/* report_add_store - report_add_stored of every event of store s with since <= time < until
+ * (0 = no bound), in no particular order; *events counts them. One extra thread decodes the
+ * rows while the caller's counts; s must not be used by anyone else meanwhile. RB_OK, the
+ * store's error (store_error(s) says why), or RB_ENOMEM. */
+struct store;
+int report_add_store(struct report *r, struct store *s, long long since, long long until,
+                     unsigned long long *events);
 /* report_finish - sort the tables, build the time series, evaluate the diagnoses. Call
  * once, after the last report_add. */
 int report_finish(struct report *r);

@@ -479,8 +479,12 @@ int store_counts(struct store *s, struct store_counts *out)
     return s->ops->counts(s, out);
 }
 
-int store_events_iterate(struct store *s, long long since, long long until, unsigned flags,
-                         store_event_cb cb, void *ud)
+int store_events_iterate(struct store *s, const struct store_iter *it, store_event_cb cb, void *ud)
 {
-    return s->ops->events_iterate(s, since, until, flags, cb, ud);
+    return s->ops->events_iterate(s, it, cb, ud);
+}
+
+int store_events_ids(struct store *s, long long *lo, long long *hi)
+{
+    return s->ops->events_ids(s, lo, hi);
 }

@@ -75,6 +75,13 @@ struct store_event {
  * the call only (delay_ms is not read back: -1). A non-zero return stops the iteration. */
 typedef int (*store_event_cb)(const struct store_event *e, void *ud);
 
+/* What store_events_iterate reads; zero-initialise, then set what you need. */
+struct store_iter {
+    long long since, until;   /* time range, 0 = no bound */
+    long long id_from, id_to; /* event numbers, id_to 0 = all */
+    unsigned flags;           /* STORE_ITER_* */
+};
+
 /* One suppression-list entry. Strings borrowed (from the caller, or from the store until
  * the next call on it when the store returns one). */
 struct store_suppression {
@@ -136,10 +143,12 @@ struct store_ops {
     int (*supp_iterate)(struct store *s, store_supp_cb cb, void *ud);
     int (*supp_count)(struct store *s, unsigned long long *n);
     int (*alert_add)(struct store *s, const struct store_sender_alert *a);
-    /* events_iterate - the events with since <= time < until (0 = no bound), in time order
-     * unless flags say otherwise (STORE_ITER_*); a non-zero cb return stops and is returned */
-    int (*events_iterate)(struct store *s, long long since, long long until, unsigned flags,
-                          store_event_cb cb, void *ud);
+    /* events_iterate - the events it selects (store_events_iterate); a non-zero cb return
+     * stops and is returned */
+    int (*events_iterate)(struct store *s, const struct store_iter *it, store_event_cb cb,
+                          void *ud);
+    /* events_ids - the lowest and highest event number (0, 0 when empty) */
+    int (*events_ids)(struct store *s, long long *lo, long long *hi);
     int (*counts)(struct store *s, struct store_counts *out);
 };
 
@@ -225,10 +234,13 @@ int store_state_get(struct store *s, const char *addr, struct suppress_state *st
     2u /* only what a report reads: sender, rhost, vmta, queue and                                 \
           message ids, source event id and format are "", scope and                                \
           remedy 0, key zero; text only for failures and complaints */
-/* store_events_iterate - every stored event with since <= time < until (0 = no bound), in
- * time order unless STORE_ITER_UNORDERED (see store_event_cb). */
-int store_events_iterate(struct store *s, long long since, long long until, unsigned flags,
-                         store_event_cb cb, void *ud);
+/* store_events_iterate - the events with since <= time < until (0 = no bound) and, when
+ * id_to > 0, event numbers id_from <= id < id_to (store_events_ids: so several connections
+ * can each read a part); in time order unless STORE_ITER_UNORDERED (see store_event_cb). */
+int store_events_iterate(struct store *s, const struct store_iter *it, store_event_cb cb, void *ud);
+/* store_events_ids - the lowest and highest event number stored (events are numbered in the
+ * order they were stored; 0, 0 when there are none). */
+int store_events_ids(struct store *s, long long *lo, long long *hi);
 /* store_counts - totals. */
 int store_counts(struct store *s, struct store_counts *out);
 

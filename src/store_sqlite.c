@@ -23,7 +23,7 @@
  *
  * LIMITS
  *   STORE_MAX_TEXT bytes of text per event. Page cache: SQLITE_CACHE_KB per connection;
- *   up to SQLITE_MMAP_BYTES of the file memory-mapped.
+ *   up to SQLITE_MMAP_BYTES of the file memory-mapped by writers.
  *
  * SEE ALSO
  *   store.h, docs/store.md
@@ -389,9 +389,12 @@ static int sq_open(struct store **out, const char *target, const struct store_op
         return rc;
     if ((rc = exec(ss, "PRAGMA temp_store = MEMORY", "setting temp_store")) != RB_OK)
         return rc;
-    /* reads straight from the page cache of the OS, without a copy per page (SQLite falls
-     * back to read() where mapping is not possible) */
-    snprintf(sql, sizeof sql, "PRAGMA mmap_size = %lld", (long long)SQLITE_MMAP_BYTES);
+    /* writers read straight from the page cache of the OS, without a copy per page (SQLite
+     * falls back to read() where mapping is not possible); readers do not map: a report
+     * scanning a 4.5 GB store was faster with read() (5.6 s against 6.2 s) and its resident
+     * size 150 MB instead of 1.2 GB of mapped pages */
+    snprintf(sql, sizeof sql, "PRAGMA mmap_size = %lld",
+             ss->readonly ? 0LL : (long long)SQLITE_MMAP_BYTES);
     if ((rc = exec(ss, sql, "setting mmap_size")) != RB_OK)
         return rc;
     for (int i = 0; i < Q__COUNT; i++) {
@@ -743,10 +746,11 @@ static const bool ev_brief[F__COUNT] = {
     [F_SENDING_IP] = 1,    [F_SENDING_DOMAIN] = 1, [F_TEXT] = 1,      [F_AUTH] = 1,
     [F_BLOCKLIST] = 1,     [F_LISTED] = 1};
 
-static int sq_events_iterate(struct store *s, long long since, long long until, unsigned flags,
-                             store_event_cb cb, void *ud)
+static int sq_events_iterate(struct store *s, const struct store_iter *it, store_event_cb cb,
+                             void *ud)
 {
     struct sqlite_store *ss = S(s);
+    unsigned flags = it->flags;
     int col[F__COUNT]; /* result column of each field, -1 = not selected */
     struct buf q;
     buf_init(&q, 4096, NULL);
@@ -771,7 +775,8 @@ static int sq_events_iterate(struct store *s, long long since, long long until, 
      * statement serves every range. */
     const char *t = flags & STORE_ITER_UNORDERED ? "+time" : "time";
     if (rc == RB_OK)
-        rc = buf_printf(&q, " FROM events WHERE %s >= ?1 AND %s < ?2%s", t, t,
+        rc = buf_printf(&q, " FROM events WHERE %s >= ?1 AND %s < ?2%s%s", t, t,
+                        it->id_to > 0 ? " AND id >= ?3 AND id < ?4" : "",
                         flags & STORE_ITER_UNORDERED ? "" : " ORDER BY time");
     if (rc == RB_OK)
         rc = buf_putc(&q, '\0');
@@ -784,8 +789,12 @@ static int sq_events_iterate(struct store *s, long long since, long long until, 
     buf_free(&q);
     if (src != SQLITE_OK)
         return db_fail(ss, src, "reading events");
-    sqlite3_bind_int64(st, 1, since > 0 ? since : -(1LL << 62));
-    sqlite3_bind_int64(st, 2, until > 0 ? until : (1LL << 62));
+    sqlite3_bind_int64(st, 1, it->since > 0 ? it->since : -(1LL << 62));
+    sqlite3_bind_int64(st, 2, it->until > 0 ? it->until : (1LL << 62));
+    if (it->id_to > 0) {
+        sqlite3_bind_int64(st, 3, it->id_from);
+        sqlite3_bind_int64(st, 4, it->id_to);
+    }
     struct vocab_index vi;
     vocab_build(&vi);
 #define TXT(f) (col[f] >= 0 ? col_text(st, col[f]) : "")
@@ -838,6 +847,16 @@ static int sq_events_iterate(struct store *s, long long since, long long until, 
     return src == SQLITE_DONE ? RB_OK : db_fail(ss, src, "reading events");
 }
 
+static int sq_events_ids(struct store *s, long long *lo, long long *hi)
+{
+    struct sqlite_store *ss = S(s);
+    /* both ends of the rowid b-tree: two seeks, whatever the size */
+    int rc = query_int(ss, "SELECT coalesce(min(id), 0) FROM events", lo);
+    if (rc == RB_OK)
+        rc = query_int(ss, "SELECT coalesce(max(id), 0) FROM events", hi);
+    return rc;
+}
+
 static int sq_counts(struct store *s, struct store_counts *out)
 {
     struct sqlite_store *ss = S(s);
@@ -875,5 +894,6 @@ const struct store_ops store_sqlite_ops = {
     .supp_count = sq_supp_count,
     .alert_add = sq_alert_add,
     .events_iterate = sq_events_iterate,
+    .events_ids = sq_events_ids,
     .counts = sq_counts,
 };

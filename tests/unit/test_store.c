@@ -433,23 +433,38 @@ static void test_iterate_and_migrate(void)
     }
     CHECK(store_finish(s) == RB_OK, "finish");
     struct iter_seen x = {.ordered = true};
-    CHECK(store_events_iterate(s, 0, 0, 0, on_stored, &x) == RB_OK, "iterate");
+    CHECK(store_events_iterate(s, &(struct store_iter){0}, on_stored, &x) == RB_OK, "iterate");
     CHECK_INT(x.n, NSEQ, "iterate: all events");
     CHECK(x.ordered, "iterate: in time order");
     CHECK_STR(x.blocklist, "spamhaus-zen", "iterate: blocklist read back");
     CHECK_STR(x.text, R_DELIV, "iterate: full text of a delivery");
     CHECK_STR(x.sender, "news@shop.example", "iterate: sender");
     x = (struct iter_seen){.ordered = true};
-    CHECK(store_events_iterate(s, 0, 0, STORE_ITER_UNORDERED | STORE_ITER_BRIEF, on_stored, &x) ==
-              RB_OK,
+    CHECK(store_events_iterate(
+              s, &(struct store_iter){.flags = STORE_ITER_UNORDERED | STORE_ITER_BRIEF}, on_stored,
+              &x) == RB_OK,
           "iterate brief");
     CHECK_INT(x.n, NSEQ, "brief: all events");
     CHECK_STR(x.text, "", "brief: no text for deliveries");
     CHECK_STR(x.sender, "", "brief: no sender");
     CHECK_STR(x.blocklist, "spamhaus-zen", "brief: blocklist");
     x = (struct iter_seen){.ordered = true};
-    CHECK(store_events_iterate(s, T0 + DAY, T0 + 5 * DAY, 0, on_stored, &x) == RB_OK, "range");
+    CHECK(store_events_iterate(s, &(struct store_iter){.since = T0 + DAY, .until = T0 + 5 * DAY},
+                               on_stored, &x) == RB_OK,
+          "range");
     CHECK_INT(x.n, 6, "range: days 1 to 4.5");
+    long long lo, hi;
+    CHECK(store_events_ids(s, &lo, &hi) == RB_OK, "ids");
+    CHECK_INT(hi - lo + 1, NSEQ, "ids: one number per event");
+    unsigned long long parts = 0;
+    for (long long from = lo; from <= hi; from += 4) {
+        x = (struct iter_seen){.ordered = true};
+        struct store_iter it = {.id_from = from, .id_to = from + 4};
+        CHECK(store_events_iterate(s, &it, on_stored, &x) == RB_OK, "part");
+        CHECK(x.n <= 4, "part of 4: %llu", x.n);
+        parts += x.n;
+    }
+    CHECK_INT(parts, NSEQ, "parts: every event once");
     store_close(s);
 
     /* back to schema 1: the columns schema 2 added dropped, the version set back */
@@ -470,7 +485,8 @@ static void test_iterate_and_migrate(void)
     store_close(s);
     CHECK(store_open(&s, path, NULL, NULL) == RB_OK, "a writer migrates: %s", store_error(s));
     x = (struct iter_seen){.ordered = true};
-    CHECK(store_events_iterate(s, 0, 0, 0, on_stored, &x) == RB_OK, "iterate migrated");
+    CHECK(store_events_iterate(s, &(struct store_iter){0}, on_stored, &x) == RB_OK,
+          "iterate migrated");
     CHECK_INT(x.n, NSEQ, "migrated: every event kept");
     CHECK_STR(x.blocklist, "", "migrated: old events have no blocklist");
     store_close(s);
