@@ -44,13 +44,15 @@ bench: release
 	./bench/run_ingest.sh
 
 # Run the main jobs on the bundled sample data: explain sample replies, decode sample bounces,
-# read sample logs and webhook payloads.
+# read sample logs and webhook payloads, and diagnose a generated month of traffic (a list
+# decays, an IP is blocklisted, Gmail throttles, DMARC breaks: tools/gen_scenario.py).
 sample: release
 	./build/rebound explain < tests/golden/sample-replies.txt
 	./build/rebound parse tests/golden/parse/rfc3464-postfix-1.eml tests/golden/parse/arf-1.eml
 	./build/rebound parse --format tsv tests/golden/parse
 	./build/rebound ingest --output tsv tests/golden/ingest/postfix-basic.in \
 	  tests/golden/ingest/exim-mainlog.in tests/golden/ingest/sendgrid.in
+	python3 tools/gen_scenario.py --per-day 5000 -q | ./build/rebound report --top 5 -
 
 lint: asan
 	./tools/checksrc.sh

@@ -25,6 +25,7 @@
 
 #include "mem.h"
 #include "report_int.h"
+#include "slice.h"
 
 extern const char report_diagnoses_tsv[];
 
@@ -46,6 +47,7 @@ static const char *const dkind_names[] = {"rate_above",    "rate_below", "group_
 #define G_RECIPIENT RD__COUNT
 #define MAX_ALTS 8
 #define ONSET_FRACTION 0.2
+#define DOMINANT_SHARE 0.2 /* a rate rule names its top group value only above this share */
 
 /* The select of a rule: every set term must hold; a term's values are alternatives. */
 struct dsel {
@@ -698,12 +700,14 @@ static bool eval(const struct report *r, struct dfound *d)
         d->gid = top_group(r, &a->by_group, ru->group, &d->gcount);
     if (d->gid >= 0 && ru->sub != G_NONE)
         find_sub(r, d);
-    if (ru->group != G_RECIPIENT)
+    if (ru->group != G_RECIPIENT && ru->group != G_NONE) /* an overall rate has no onset */
         find_onset(d);
     d->evidence = a->n;
     double rate = report_rate(r, a->n);
     switch (ru->kind) {
     case DK_RATE_ABOVE:
+        if (d->gid >= 0 && (double)d->gcount < DOMINANT_SHARE * (double)a->n)
+            d->gid = d->sid = -1; /* no value dominates: name none */
         d->value = rate;
         return a->n >= ru->min && rate >= 0 && rate > ru->threshold;
     case DK_RATE_BELOW:
@@ -884,15 +888,18 @@ static void put_auth(struct out *o, const struct dacc *a)
     }
 }
 
-/* expand - the title template of d with its placeholders filled */
-static void expand(const struct report *r, const struct dfound *d, const char *tpl, struct out *o)
+/* expand_part - tpl (len bytes) with its placeholders filled */
+static void expand_part(const struct report *r, const struct dfound *d, const char *tpl, size_t len,
+                        struct out *o)
 {
     const struct drule *ru = d->ru;
     const struct dacc *a = d->a;
-    for (const char *p = tpl; *p;) {
-        const char *open = strchr(p, '{'), *close = open ? strchr(open, '}') : NULL;
+    const char *lim = tpl + len;
+    for (const char *p = tpl; p < lim;) {
+        const char *open = memchr(p, '{', (size_t)(lim - p));
+        const char *close = open ? memchr(open, '}', (size_t)(lim - open)) : NULL;
         if (!close) {
-            puts_(o, p);
+            put(o, p, (size_t)(lim - p));
             return;
         }
         put(o, p, (size_t)(open - p));
@@ -946,6 +953,26 @@ static void expand(const struct report *r, const struct dfound *d, const char *t
         else
             put(o, open, n + 2); /* not a placeholder: as written */
 #undef IS
+        p = close + 1;
+    }
+}
+
+/* expand - the template of d with its placeholders filled; a part in [brackets] is left
+ * out when a {group} or {sub} in it has no value (no value dominated) */
+static void expand(const struct report *r, const struct dfound *d, const char *tpl, struct out *o)
+{
+    for (const char *p = tpl; *p;) {
+        const char *open = strchr(p, '['), *close = open ? strchr(open, ']') : NULL;
+        if (!close) {
+            expand_part(r, d, p, strlen(p), o);
+            return;
+        }
+        expand_part(r, d, p, (size_t)(open - p), o);
+        size_t n = (size_t)(close - open - 1);
+        bool missing = (d->gid < 0 && memmem_ci(open + 1, n, "{group}", 7)) ||
+                       (d->sid < 0 && memmem_ci(open + 1, n, "{sub}", 5));
+        if (!missing)
+            expand_part(r, d, open + 1, n, o);
         p = close + 1;
     }
 }

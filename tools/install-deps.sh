@@ -5,7 +5,7 @@
 set -eu
 PKGS="build-essential cmake ninja-build pkg-config python3 libhyperscan-dev zlib1g-dev \
 libsqlite3-dev libjansson-dev libgmime-3.0-dev libmicrohttpd-dev clang-14 \
-libclang-rt-14-dev clang-format-14 cppcheck time bc libsisimai-perl pflogsumm"
+libclang-rt-14-dev clang-format-14 cppcheck time bc libsisimai-perl pflogsumm chromium"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

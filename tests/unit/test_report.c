@@ -275,6 +275,31 @@ static void test_decay(void)
     report_free(r);
 }
 
+/* hard bounces everywhere, no campaign dominating: the title names none */
+static void inject_spread_hard(struct report *r, long long day)
+{
+    static const char *const camp[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+    for (unsigned i = 0; i < 160; i++) {
+        struct report_event e = ev(day, i);
+        e.campaign = camp[i % 8];
+        bounce(&e, 550, "5.1.1", RB_REASON_USERUNKNOWN, RB_CAT_ADDRESS, "550 5.1.1 unknown");
+        report_add(r, &e);
+    }
+}
+
+static void test_no_dominant(void)
+{
+    struct report *r = run(inject_spread_hard, 3000, NULL);
+    const struct report_diagnosis *d = find(r, "hard-bounce-critical");
+    CHECK(d != NULL, "spread hard bounces: critical");
+    if (d) {
+        CHECK(strstr(d->title, "worst") == NULL, "no campaign named: %s", d->title);
+        CHECK_STR(d->campaign, "", "no campaign key");
+        CHECK(strstr(d->title, "decaying") != NULL, "title kept: %s", d->title);
+    }
+    report_free(r);
+}
+
 static void test_dmarc(void)
 {
     struct report *r = run(inject_dmarc, 3000, NULL);
@@ -470,6 +495,7 @@ int main(void)
 {
     test_clean();
     test_decay();
+    test_no_dominant();
     test_dmarc();
     test_blocklist();
     test_throttle();
