@@ -3,39 +3,11 @@
  * json_out.c - JSON string escaping and key/value writers; see json_out.h.
  */
 #include "json_out.h"
+#include "slice.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-/* utf8_len - length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    size_t need;
-    unsigned min;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        need = 2, min = 0x80, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        need = 3, min = 0x800, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        need = 4, min = 0x10000, cp = c & 0x07;
-    else
-        return 0;
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return need;
-}
 
 /* bytes that end a run copied as is: controls, '"', '\\', and non-ASCII (validated) */
 static const unsigned char json_special[256] = {
@@ -95,7 +67,7 @@ int json_str(struct buf *b, const char *p, size_t n)
         }
         unsigned char c = (unsigned char)p[i];
         if (c >= 0x80) {
-            size_t k = utf8_len((const unsigned char *)p + i, n - i);
+            size_t k = utf8_seq_len((const unsigned char *)p + i, n - i);
             if (k) {
                 rc = buf_append(b, p + i, k);
                 i += k;

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "report_render_int.h"
+#include "slice.h"
 
 int report_render(const struct report *r, enum report_format f, const struct report_render_opts *o,
                   struct buf *out)
@@ -277,39 +278,12 @@ const char *rr_severity_label(enum report_severity s)
 
 /* ---- UTF-8 ------------------------------------------------------------------------------ */
 
-size_t rr_utf8_len(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    size_t need;
-    unsigned min, cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        need = 2, min = 0x80, cp = c & 0x1fu;
-    else if (c >= 0xe0 && c <= 0xef)
-        need = 3, min = 0x800, cp = c & 0x0fu;
-    else if (c >= 0xf0 && c <= 0xf4)
-        need = 4, min = 0x10000, cp = c & 0x07u;
-    else
-        return 0;
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return need;
-}
-
 size_t rr_cols(const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t n = strlen(s), cols = 0;
     for (size_t i = 0; i < n; cols++) {
-        size_t k = rr_utf8_len(u + i, n - i);
+        size_t k = utf8_seq_len(u + i, n - i);
         i += k ? k : 1;
     }
     return cols;
@@ -322,7 +296,7 @@ size_t rr_put_text(struct rr_out *w, const char *s, size_t max, bool md)
     bool cut = rr_cols(s) > max;
     size_t limit = cut ? (max ? max - 1 : 0) : max, cols = 0;
     for (size_t i = 0; i < n && cols < limit; cols++) {
-        size_t k = rr_utf8_len(u + i, n - i);
+        size_t k = utf8_seq_len(u + i, n - i);
         unsigned char ch = u[i];
         if (!k || ch < 0x20 || ch == 0x7f) {
             /* no terminal escapes or broken bytes reach the screen */

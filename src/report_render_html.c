@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "report_render_int.h"
+#include "slice.h"
 
 /* One fixed colour per category, so charts read the same from one report to the next. */
 static const char *const cat_colour[RB_CAT__COUNT] = {
@@ -91,7 +92,7 @@ static void hput(struct rr_out *w, const char *s, size_t max)
     size_t limit = cut ? (max ? max - 1 : 0) : max;
     size_t run = 0; /* start of the bytes not yet written: copied as they are */
     for (; i < n && cols < limit; cols++) {
-        size_t k = rr_utf8_len(u + i, n - i);
+        size_t k = utf8_seq_len(u + i, n - i);
         const char *rep = NULL;
         if (!k)
             rep = "\xef\xbf\xbd"; /* U+FFFD: the page stays valid UTF-8 */

@@ -100,8 +100,6 @@ const char *rr_severity_label(enum report_severity s);
 
 /* ---- UTF-8 ------------------------------------------------------------------------------ */
 
-/* rr_utf8_len - length of the valid UTF-8 sequence at p (n bytes left), 0 when invalid. */
-size_t rr_utf8_len(const unsigned char *p, size_t n);
 /* rr_cols - code points in s, an invalid byte counting as one (what rr_put_text prints). */
 size_t rr_cols(const char *s);
 /* rr_put_text - s for a terminal or Markdown, at most max code points ("…" marks a cut):

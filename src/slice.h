@@ -61,6 +61,9 @@ static inline struct slice slice_trim(struct slice s)
     return s;
 }
 
+/* utf8_seq_len - length of the valid UTF-8 sequence at p (n bytes left, n >= 1): 1..4, or 0
+ * when invalid (overlong, surrogate, above U+10FFFF, cut short). */
+size_t utf8_seq_len(const unsigned char *p, size_t n);
 /* memmem_ci - first case-insensitive occurrence of needle (ASCII) in hay, or NULL. */
 const char *memmem_ci(const char *hay, size_t hlen, const char *needle, size_t nlen);
 
