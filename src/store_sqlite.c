@@ -42,6 +42,10 @@
 
 #define SQLITE_CACHE_KB 65536         /* page cache per connection */
 #define SQLITE_MMAP_BYTES (1LL << 30) /* file bytes mapped per connection */
+/* WAL pages between automatic checkpoints (SQLite's default is 1000): a checkpoint writes
+ * back and fsyncs; with 16 KB pages, 32768 is 512 MB of WAL. bench_store over 3M events:
+ * 139k events/s at 1000, 156k at 8192, 165k at 32768. */
+#define WAL_CHECKPOINT_PAGES 32768
 
 static const char *const migrations[] = {
     /* 0 -> 1: the first schema */
@@ -381,6 +385,10 @@ static int sq_open(struct store **out, const char *target, const struct store_op
         if (src != SQLITE_OK)
             return db_fail(ss, src, "switching to WAL");
         if ((rc = exec(ss, "PRAGMA synchronous = NORMAL", "setting synchronous")) != RB_OK)
+            return rc;
+        char ck[64];
+        snprintf(ck, sizeof ck, "PRAGMA wal_autocheckpoint = %d", WAL_CHECKPOINT_PAGES);
+        if ((rc = exec(ss, ck, "setting wal_autocheckpoint")) != RB_OK)
             return rc;
     }
     char sql[64];

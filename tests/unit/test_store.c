@@ -280,6 +280,29 @@ static void test_keys(void)
     store_key_hex(p.key, hex);
     const char *got = hex;
     CHECK_STR(got, "f36dfc5f1f11c3679528a0013f49e3c4", "pinned key of sendgrid/abc");
+    /* pinned too: the key of an event without an id, numbers included (negative, zero,
+     * the extremes) */
+    static const struct {
+        long long time, delay_ms;
+        int replycode;
+        const char *want;
+    } pins[] = {
+        {T0, -1, 550, "7c313c363f9fe338ab41139c7ce2f473"},
+        {0, 0, 0, "806584c7685935e2bbcbdd097e607d58"},
+        {-9223372036854775807LL - 1, 9223372036854775807LL, 421,
+         "1bbf17e268a99ad67d26551d3af08813"},
+    };
+    for (size_t i = 0; i < sizeof pins / sizeof pins[0]; i++) {
+        struct store_event q = a;
+        q.source_event_id = "";
+        q.time = pins[i].time;
+        q.delay_ms = pins[i].delay_ms;
+        q.replycode = pins[i].replycode;
+        store_event_key(&q);
+        store_key_hex(q.key, hex);
+        got = hex;
+        CHECK_STR(got, pins[i].want, "pinned key of an event without an id");
+    }
 }
 
 /* file_sum - a cheap fingerprint of a file's bytes, size and mode, -1 if absent */
