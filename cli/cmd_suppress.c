@@ -106,6 +106,7 @@ void cli_store_event(struct cli_store *cs, const rb_event *e)
     char addr[SUPPRESS_MAX_ADDRESS];
     struct store_event se;
     store_event_from_rb(&se, e, addr);
+    store_event_key(&se);
     struct store_add_result r;
     if (store_add(cs->s, &se, &r) != RB_OK)
         die("store %s", store_error(cs->s));
@@ -120,6 +121,7 @@ void cli_store_record(struct cli_store *cs, const rb_record *rec)
     char addr[SUPPRESS_MAX_ADDRESS];
     struct store_event se;
     store_event_from_record(&se, rec, addr);
+    store_event_key(&se);
     struct store_add_result r;
     if (store_add(cs->s, &se, &r) != RB_OK)
         die("store %s", store_error(cs->s));

@@ -241,7 +241,6 @@ void store_event_from_rb(struct store_event *e, const rb_event *ev, char *addr)
     e->text = nz(ev->diagnosticcode);
     e->format = nz(ev->format);
     e->delay_ms = ev->delay >= 0 ? (long long)(ev->delay * 1000.0 + 0.5) : -1;
-    store_event_key(e);
 }
 
 void store_event_from_record(struct store_event *e, const rb_record *r, char *addr)
@@ -279,7 +278,6 @@ void store_event_from_record(struct store_event *e, const rb_record *r, char *ad
     e->text = nz(r->diagnosticcode);
     e->format = "bounce";
     e->delay_ms = -1;
-    store_event_key(e);
 }
 
 /* ---- opening -------------------------------------------------------------------------------- */

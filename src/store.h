@@ -199,7 +199,9 @@ void store_event_key(struct store_event *e);
 void store_key_hex(const unsigned char key[STORE_KEY_BYTES], char *out);
 
 /* store_event_from_rb - fill e from an ingest event (strings borrowed from ev; addr, of
- * size SUPPRESS_MAX_ADDRESS, receives the normalised recipient) and compute its key. */
+ * size SUPPRESS_MAX_ADDRESS, receives the normalised recipient). The key is left zero:
+ * call store_event_key() before store_add (a report reads events without storing them and
+ * has no use for the hash). */
 void store_event_from_rb(struct store_event *e, const rb_event *ev, char *addr);
 /* store_event_from_record - the same for a record of a parsed bounce email. */
 void store_event_from_record(struct store_event *e, const rb_record *r, char *addr);

@@ -60,6 +60,7 @@ static int add(struct store *s, const struct ev *x, struct store_add_result *r)
     char addr[SUPPRESS_MAX_ADDRESS];
     struct store_event se;
     store_event_from_rb(&se, &e, addr);
+    store_event_key(&se);
     return store_add(s, &se, r);
 }
 
