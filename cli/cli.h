@@ -30,6 +30,8 @@ int cmd_ingest(int argc, char **argv);
 int cmd_suppress(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* The store from the command line (cmd_suppress.c): --db PATH (NULL = the XDG default),
  * --config FILE (NULL = the default file if present). Each dies with a clear message. */

@@ -57,6 +57,8 @@ static void usage(FILE *f)
             "  suppress list|add|remove|export|import  the suppression list\n"
             "  check FILE|-                       pre-send check of a list of addresses\n"
             "  report [--db PATH|FILE...]         diagnose bounce patterns: what to fix\n"
+            "  doctor DOMAIN [--ip IP]...         check SPF, DKIM, DMARC, PTR and blocklists\n"
+            "  serve [--listen ADDR:PORT]         HTTP API, webhook receivers, live dashboard\n"
             "  version                            print the version\n"
             "\n"
             "Run 'rebound COMMAND --help' for a command's options.\n");
@@ -81,6 +83,10 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "doctor") == 0)
+        return cmd_doctor(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("rebound %s\n", rb_version());
         return 0;

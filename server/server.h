@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * server.h - `rebound serve`: the HTTP API, webhook receivers and live dashboard
+ *            (libmicrohttpd), as a library the command (cli/cmd_serve.c) runs.
+ */
+#ifndef RB_SERVER_H
+#define RB_SERVER_H
+
+/* Options of server_run; zero-initialise, then set what you need. */
+struct server_opts {
+    const char *db;     /* store path (NULL = the XDG default) */
+    const char *config; /* suppression rules' config file (NULL = default) */
+    const char *listen; /* "ADDR:PORT", "[v6]:PORT" or "PORT" (NULL = 127.0.0.1:8025) */
+    const char *token;  /* bearer token required on write endpoints (NULL = refuse writes) */
+    const char *tls_cert, *tls_key; /* PEM files: serve HTTPS when both are set */
+    const char *mailgun_key;        /* Mailgun webhook signing key (NULL = refuse Mailgun) */
+    unsigned long max_body;         /* request body limit in bytes (0 = 8 MB) */
+    unsigned threads;               /* HTTP threads (0 = number of cores, at least 2) */
+    unsigned timeout_s;             /* idle connection timeout (0 = 30 s) */
+    int quiet;
+};
+
+/* server_run - serve until SIGINT/SIGTERM; returns 0, or 1 with the reason on stderr. */
+int server_run(const struct server_opts *o);
+
+#endif /* RB_SERVER_H */
