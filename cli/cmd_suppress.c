@@ -87,7 +87,8 @@ struct store *cli_store_open(const char *db, const char *config, int readonly)
             die("no store path: set HOME or XDG_DATA_HOME, or pass --db PATH");
         db = path;
     }
-    struct store_open_opts o = {readonly != 0, readonly == 0, cfg.busy_timeout_ms};
+    struct store_open_opts o = {
+        .readonly = readonly != 0, .create = readonly == 0, .busy_timeout_ms = cfg.busy_timeout_ms};
     struct store *s;
     int rc = store_open(&s, db, &o, &cfg);
     if (rc == RB_EINVAL && !s)

@@ -158,6 +158,9 @@ void store_event_key(struct store_event *e)
         field_str(&h, "id");
         field_str(&h, e->format);
         field_str(&h, e->source_event_id);
+        /* SES gives a bounce notification one feedbackId for all its recipients */
+        if (e->recipient && e->recipient[0])
+            field_str(&h, e->recipient);
     } else {
         field_str(&h, "ev");
         field_str(&h, e->format);
@@ -305,7 +308,7 @@ int store_open(struct store **out, const char *target, const struct store_open_o
         /* XXX issue 9: the PostgreSQL backend plugs in here (store_pg_ops) */
         return RB_EINVAL;
     }
-    struct store_open_opts dflt = {false, true, 5000};
+    struct store_open_opts dflt = {.create = true, .busy_timeout_ms = 5000};
     int rc = store_sqlite_ops.open(out, target, o ? o : &dflt);
     if (*out) {
         if (cfg)
@@ -484,6 +487,16 @@ int store_state_get(struct store *s, const char *addr, struct suppress_state *st
 int store_counts(struct store *s, struct store_counts *out)
 {
     return s->ops->counts(s, out);
+}
+
+int store_notice_add(struct store *s, const struct store_notice *n, bool *added)
+{
+    return s->ops->notice_add(s, n, added);
+}
+
+int store_notices_iterate(struct store *s, store_notice_cb cb, void *ud)
+{
+    return s->ops->notices_iterate(s, cb, ud);
 }
 
 int store_events_iterate(struct store *s, const struct store_iter *it, store_event_cb cb, void *ud)

@@ -99,6 +99,18 @@ struct store_sender_alert {
     const char *key; /* hex key of the event */
 };
 
+/* A notice for people: something to act on by hand that an input asked for (an Amazon SNS
+ * subscription to confirm: the URL is recorded and shown, never fetched). Stored once per
+ * (kind, source, url). Strings borrowed. */
+struct store_notice {
+    long long time;
+    const char *kind;   /* "ses-subscription" ... */
+    const char *source; /* e.g. the SNS TopicArn */
+    const char *url;    /* what to visit, or "" */
+    const char *text;   /* the message in words */
+};
+typedef int (*store_notice_cb)(const struct store_notice *n, void *ud);
+
 /* Totals, for summaries and tests. */
 struct store_counts {
     unsigned long long events, suppressions, recipients_tracked, sender_alerts;
@@ -109,6 +121,8 @@ struct store_open_opts {
     bool readonly;            /* readers (check, list, export): never write */
     bool create;              /* create the file (and its directory) when absent */
     unsigned busy_timeout_ms; /* wait for another writer's lock this long */
+    bool durable;             /* a commit survives a power loss too (fsync per commit), not
+                                 only a crash of the process */
 };
 
 typedef int (*store_supp_cb)(const struct store_suppression *s, void *ud);
@@ -150,6 +164,10 @@ struct store_ops {
     /* events_ids - the lowest and highest event number (0, 0 when empty) */
     int (*events_ids)(struct store *s, long long *lo, long long *hi);
     int (*counts)(struct store *s, struct store_counts *out);
+    /* notice_add - record n unless the same (kind, source, url) is there; *added says */
+    int (*notice_add)(struct store *s, const struct store_notice *n, bool *added);
+    /* notices_iterate - every notice, oldest first; a non-zero cb return stops, returned */
+    int (*notices_iterate)(struct store *s, store_notice_cb cb, void *ud);
 };
 
 /* The head every backend's handle starts with. */
@@ -191,7 +209,9 @@ struct store *store_close(struct store *s);
 const char *store_error(const struct store *s);
 
 /* store_event_key - compute e->key from e's fields: SipHash-2-4 (two fixed keys, 128 bits)
- * of the format and the source's event id when there is one, else of the format, kind,
+ * of the format and the source's event id (and the recipient, when there is one: a
+ * provider may give one id to a notification naming several) when there is one, else of
+ * the format, kind,
  * queue id, message id, recipient, time, delay, reply code, status and text. Stable across runs
  * and versions (docs/store.md). */
 void store_event_key(struct store_event *e);
@@ -243,7 +263,12 @@ int store_events_iterate(struct store *s, const struct store_iter *it, store_eve
 /* store_events_ids - the lowest and highest event number stored (events are numbered in the
  * order they were stored; 0, 0 when there are none). */
 int store_events_ids(struct store *s, long long *lo, long long *hi);
-/* store_counts - totals. */
+/* store_counts - totals (counting rows: slow on a big store). */
 int store_counts(struct store *s, struct store_counts *out);
+/* store_notice_add - record a notice once (in its own transaction unless one is open);
+ * *added may be NULL. */
+int store_notice_add(struct store *s, const struct store_notice *n, bool *added);
+/* store_notices_iterate - every notice, oldest first. */
+int store_notices_iterate(struct store *s, store_notice_cb cb, void *ud);
 
 #endif /* RB_STORE_H */

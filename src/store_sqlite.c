@@ -82,6 +82,9 @@ static const char *const migrations[] = {
     "ALTER TABLE events ADD COLUMN auth INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE events ADD COLUMN blocklist TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE events ADD COLUMN listed TEXT NOT NULL DEFAULT '';",
+    /* 2 -> 3: notices for people (an SNS subscription to confirm by hand), once each */
+    "CREATE TABLE notices(id INTEGER PRIMARY KEY, time INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " source TEXT NOT NULL, url TEXT NOT NULL, text TEXT NOT NULL, UNIQUE(kind, source, url));",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -96,6 +99,8 @@ enum {
     Q_SUPP_DEL,
     Q_SUPP_ALL,
     Q_ALERT,
+    Q_NOTICE_ADD,
+    Q_NOTICE_ALL,
     Q__COUNT
 };
 
@@ -125,6 +130,9 @@ static const char *const queries[Q__COUNT] = {
                 " ON CONFLICT(sender_domain, sending_ip, category, provider) DO UPDATE SET"
                 " count = count + 1, first_time = min(first_time, excluded.first_time),"
                 " last_time = max(last_time, excluded.last_time), last_key = excluded.last_key",
+    [Q_NOTICE_ADD] = "INSERT OR IGNORE INTO notices(time, kind, source, url, text)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5)",
+    [Q_NOTICE_ALL] = "SELECT time, kind, source, url, text FROM notices ORDER BY id",
 };
 
 struct sqlite_store {
@@ -384,7 +392,10 @@ static int sq_open(struct store **out, const char *target, const struct store_op
         sqlite3_finalize(st);
         if (src != SQLITE_OK)
             return db_fail(ss, src, "switching to WAL");
-        if ((rc = exec(ss, "PRAGMA synchronous = NORMAL", "setting synchronous")) != RB_OK)
+        /* NORMAL: a committed batch survives a crash of the process; FULL (durable) also
+         * survives a power loss, at one fsync per commit (the server group-commits) */
+        if ((rc = exec(ss, o->durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                       "setting synchronous")) != RB_OK)
             return rc;
         char ck[64];
         snprintf(ck, sizeof ck, "PRAGMA wal_autocheckpoint = %d", WAL_CHECKPOINT_PAGES);
@@ -542,14 +553,21 @@ static int sq_state_put(struct store *s, const char *addr, const struct suppress
 }
 
 /* row_supp - a suppressions row (address, reason, rule, since, event_keys) as an entry */
+/* col_text - column i of the current row as a string, "" for NULL (valid until the next
+ * step or reset) */
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
 static void row_supp(sqlite3_stmt *st, struct store_suppression *out)
 {
-    const unsigned char *t;
-    out->address = (t = sqlite3_column_text(st, 0)) ? (const char *)t : "";
-    out->reason = (t = sqlite3_column_text(st, 1)) ? (const char *)t : "";
-    out->rule = (t = sqlite3_column_text(st, 2)) ? (const char *)t : "";
+    out->address = col_text(st, 0);
+    out->reason = col_text(st, 1);
+    out->rule = col_text(st, 2);
     out->since = sqlite3_column_int64(st, 3);
-    out->event_keys = (t = sqlite3_column_text(st, 4)) ? (const char *)t : "";
+    out->event_keys = col_text(st, 4);
 }
 
 static int sq_supp_get(struct store *s, const char *addr, struct store_suppression *out,
@@ -635,6 +653,43 @@ static int sq_alert_add(struct store *s, const struct store_sender_alert *a)
     return run(ss, st, "counting a sender alert");
 }
 
+static int sq_notice_add(struct store *s, const struct store_notice *n, bool *added)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = ss->q[Q_NOTICE_ADD];
+    sqlite3_bind_int64(st, 1, n->time);
+    bind_text(st, 2, n->kind);
+    bind_text(st, 3, n->source);
+    bind_text(st, 4, n->url);
+    bind_text(st, 5, n->text);
+    int rc = run(ss, st, "recording a notice");
+    if (added)
+        *added = rc == RB_OK && sqlite3_changes(ss->db) > 0;
+    return rc;
+}
+
+static int sq_notices_iterate(struct store *s, store_notice_cb cb, void *ud)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = ss->q[Q_NOTICE_ALL];
+    int src, rc = RB_OK;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_notice n = {
+            .time = sqlite3_column_int64(st, 0),
+            .kind = col_text(st, 1),
+            .source = col_text(st, 2),
+            .url = col_text(st, 3),
+            .text = col_text(st, 4),
+        };
+        if ((rc = cb(&n, ud)) != 0)
+            break;
+    }
+    sqlite3_reset(st);
+    if (rc != 0)
+        return rc;
+    return src == SQLITE_DONE ? RB_OK : db_fail(ss, src, "reading the notices");
+}
+
 /* Names of the vocabulary columns back to their enums: a small open-addressing table built
  * per iteration (SQLite hands a new pointer per row, so each name is hashed once per row). */
 #define VOCAB_SLOTS 256
@@ -691,12 +746,6 @@ static int vocab_get(const struct vocab_index *vi, unsigned char type, const uns
         if (vi->slot[i].type == type && strcmp(vi->slot[i].name, (const char *)name) == 0)
             return vi->slot[i].value;
     return 0;
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
 }
 
 /* The columns of sq_events_iterate, in the order of struct store_event: the full list, and
@@ -904,4 +953,6 @@ const struct store_ops store_sqlite_ops = {
     .events_iterate = sq_events_iterate,
     .events_ids = sq_events_ids,
     .counts = sq_counts,
+    .notice_add = sq_notice_add,
+    .notices_iterate = sq_notices_iterate,
 };

@@ -194,6 +194,15 @@ static int count_cb(const struct store_suppression *e, void *ud)
     return 0;
 }
 
+static int count_notice_cb(const struct store_notice *no, void *ud)
+{
+    int *n = ud;
+    if (*n == 0)
+        CHECK_STR(no->url, "https://sns.example/confirm?x=1", "oldest notice first");
+    (*n)++;
+    return 0;
+}
+
 static void test_list(void)
 {
     char path[512];
@@ -223,10 +232,22 @@ static void test_list(void)
     CHECK(store_suppress_remove(s, "a@example.com", &removed) == RB_OK && removed, "remove");
     CHECK(store_suppress_remove(s, "a@example.com", &removed) == RB_OK && !removed, "gone");
     CHECK(store_suppress_get(s, "a@example.com", &got, &found) == RB_OK && !found, "absent");
+    /* notices: recorded once per (kind, source, url), read back oldest first */
+    struct store_notice no = {T0, "ses-subscription", "arn:aws:sns:eu-west-1:1:t",
+                              "https://sns.example/confirm?x=1", "confirm it"};
+    bool added;
+    CHECK(store_notice_add(s, &no, &added) == RB_OK && added, "notice added");
+    no.time = T0 + 5;
+    CHECK(store_notice_add(s, &no, &added) == RB_OK && !added, "notice once");
+    no.url = "https://sns.example/confirm?x=2";
+    CHECK(store_notice_add(s, &no, &added) == RB_OK && added, "second notice");
+    n = 0;
+    CHECK(store_notices_iterate(s, count_notice_cb, &n) == RB_OK, "notices iterate");
+    CHECK_INT(n, 2, "two notices");
     store_close(s);
 
     /* a reader sees it; a reader cannot write */
-    struct store_open_opts ro = {true, false, 1000};
+    struct store_open_opts ro = {.readonly = true, .busy_timeout_ms = 1000};
     rc = store_open(&s, path, &ro, NULL);
     CHECK(rc == RB_OK, "open read-only: %s", store_error(s));
     if (rc == RB_OK) {
@@ -269,6 +290,11 @@ static void test_keys(void)
     store_event_key(&a);
     store_event_key(&b);
     CHECK(memcmp(a.key, b.key, STORE_KEY_BYTES) == 0, "event id decides");
+    /* ... with the recipient: one SES notification (one feedbackId) names several */
+    b.recipient = "b@example.com";
+    store_event_key(&b);
+    CHECK(memcmp(a.key, b.key, STORE_KEY_BYTES) != 0, "event id + recipient");
+    b.recipient = a.recipient;
     char hex[33];
     store_key_hex(a.key, hex);
     CHECK_INT(strlen(hex), 32, "hex length");
@@ -384,7 +410,7 @@ static void test_refusals(void)
     sqlite3_exec(db, "UPDATE meta SET value = '999' WHERE key = 'schema_version'", NULL, NULL,
                  NULL);
     sqlite3_close(db);
-    struct store_open_opts ro = {true, false, 1000};
+    struct store_open_opts ro = {.readonly = true, .busy_timeout_ms = 1000};
     int rc = store_open(&s, path, &ro, NULL);
     CHECK_INT(rc, RB_EPARSE, "newer schema");
     CHECK(strstr(store_error(s), "newer rebound") != NULL, "newer: %s", store_error(s));
@@ -491,18 +517,20 @@ static void test_iterate_and_migrate(void)
     CHECK_INT(parts, NSEQ, "parts: every event once");
     store_close(s);
 
-    /* back to schema 1: the columns schema 2 added dropped, the version set back */
+    /* back to schema 1: the columns schema 2 added and the table of schema 3 dropped, the
+     * version set back */
     sqlite3 *db;
     sqlite3_open(path, &db);
     int src = sqlite3_exec(db,
                            "ALTER TABLE events DROP COLUMN auth;"
                            "ALTER TABLE events DROP COLUMN blocklist;"
                            "ALTER TABLE events DROP COLUMN listed;"
+                           "DROP TABLE notices;"
                            "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
                            NULL, NULL, NULL);
     sqlite3_close(db);
     CHECK_INT(src, SQLITE_OK, "downgrade to schema 1");
-    struct store_open_opts ro = {true, false, 1000};
+    struct store_open_opts ro = {.readonly = true, .busy_timeout_ms = 1000};
     int rc = store_open(&s, path, &ro, NULL);
     CHECK_INT(rc, RB_EIO, "a reader does not migrate");
     CHECK(strstr(store_error(s), "older") != NULL, "older schema said: %s", store_error(s));
@@ -518,8 +546,8 @@ static void test_iterate_and_migrate(void)
     sqlite3_stmt *st;
     sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st, NULL);
     CHECK(sqlite3_step(st) == SQLITE_ROW &&
-              strcmp((const char *)sqlite3_column_text(st, 0), "2") == 0,
-          "migrated: schema version 2");
+              strcmp((const char *)sqlite3_column_text(st, 0), "3") == 0,
+          "migrated: schema version 3");
     sqlite3_finalize(st);
     sqlite3_close(db);
 }
