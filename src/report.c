@@ -485,12 +485,6 @@ static int cmp_tpl(const void *a, const void *b)
     return c ? c : strcmp(x->text, y->text);
 }
 
-static int cmp_bucket(const void *a, const void *b)
-{
-    const struct report_bucket *x = a, *y = b;
-    return x->start < y->start ? -1 : x->start > y->start;
-}
-
 /* add_counts - a += b */
 static void add_counts(struct report_counts *a, const struct report_counts *b)
 {
@@ -508,8 +502,15 @@ static int build_buckets(struct report *r)
 {
     if (!r->nhours)
         return RB_OK;
-    qsort(r->hours, r->nhours, sizeof *r->hours, cmp_bucket);
-    long long lo = r->hours[0].start, hi = r->hours[r->nhours - 1].start;
+    /* the hours stay in arrival order: hourmap indexes them, and a reopened report keeps
+     * adding to them */
+    long long lo = r->hours[0].start, hi = lo;
+    for (size_t i = 1; i < r->nhours; i++) {
+        if (r->hours[i].start < lo)
+            lo = r->hours[i].start;
+        if (r->hours[i].start > hi)
+            hi = r->hours[i].start;
+    }
     long long w = r->o.bucket > 0 ? r->o.bucket : (hi - lo <= 3 * 86400 ? 3600 : 86400);
     if (w < 3600)
         w = 3600;
@@ -558,6 +559,26 @@ int report_finish(struct report *r)
     if (rc == RB_ENOMEM)
         snprintf(r->err, sizeof r->err, "out of memory");
     return rc;
+}
+
+void report_reopen(struct report *r)
+{
+    if (!r->finished)
+        return;
+    for (int d = 0; d < RD__COUNT; d++) {
+        mem_free(r->mem, r->dim[d].sorted);
+        r->dim[d].sorted = NULL;
+    }
+    mem_free(r->mem, r->tpl_sorted);
+    r->tpl_sorted = NULL;
+    mem_free(r->mem, r->buckets);
+    r->buckets = NULL;
+    r->nbuckets = 0;
+    r->width = 0;
+    mem_free(r->mem, r->diag);
+    r->diag = NULL;
+    r->ndiag = 0;
+    r->finished = false;
 }
 
 /* ---- views ------------------------------------------------------------------------------- */

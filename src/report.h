@@ -168,6 +168,11 @@ int report_add_store(struct report *r, struct store *s, long long since, long lo
  * once, after the last report_add. */
 int report_finish(struct report *r);
 
+/* report_reopen - undo report_finish so more events can be added (a live report: add,
+ * finish, render, reopen, add ...); the views are invalid until the next report_finish.
+ * Finishing again after more events gives what one report of all the events gives. */
+void report_reopen(struct report *r);
+
 /* ---- views (valid until report_free; call after report_finish) ------------------------- */
 
 const struct report_opts *report_options(const struct report *r);

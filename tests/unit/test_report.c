@@ -16,6 +16,7 @@
 
 #include "harness.h"
 #include "report.h"
+#include "report_render.h"
 
 #define DAY 86400LL
 #define T0 1790812800LL /* 2026-10-01T00:00:00Z */
@@ -491,6 +492,61 @@ static void test_buckets_templates(void)
     report_free(r);
 }
 
+/* feed - days [from, to) of background traffic with a throttled provider and a blocklisted
+ * IP (the same pseudo-random sequence from the same seed) */
+static void feed(struct report *r, long long from, long long to)
+{
+    for (long long d = from; d < to; d++) {
+        background(r, d, 2000);
+        inject_blocklist(r, d);
+        inject_throttle(r, d);
+    }
+}
+
+/* render_json - r finished and rendered as JSON into b */
+static void render_json(struct report *r, struct buf *b)
+{
+    CHECK_INT(report_finish(r), RB_OK, "finish");
+    buf_reset(b);
+    CHECK_INT(report_render(r, RF_JSON, NULL, b), RB_OK, "render");
+}
+
+/* a live report (serve): finished, rendered, reopened and fed again gives the report of all
+ * the events at once */
+static void test_reopen(void)
+{
+    struct buf once, live;
+    buf_init(&once, 1u << 24, NULL);
+    buf_init(&live, 1u << 24, NULL);
+    const uint64_t seed = 0x9e3779b97f4a7c15ull;
+    struct report *a, *b;
+    CHECK_INT(report_new(&a, NULL), RB_OK, "new a");
+    CHECK_INT(report_new(&b, NULL), RB_OK, "new b");
+    rng = seed;
+    feed(a, 0, 30);
+    render_json(a, &once);
+    rng = seed;
+    feed(b, 0, 12);
+    render_json(b, &live);
+    CHECK(live.len != once.len || memcmp(live.p, once.p, once.len) != 0, "partial differs");
+    report_reopen(b);
+    feed(b, 12, 20);
+    render_json(b, &live);
+    report_reopen(b);
+    report_reopen(b); /* twice is harmless */
+    feed(b, 20, 30);
+    render_json(b, &live);
+    CHECK(live.len == once.len && memcmp(live.p, once.p, once.len) == 0,
+          "reopened report equals the report of all events (%zu vs %zu bytes)", live.len,
+          once.len);
+    CHECK(find(b, "provider-throttling") != NULL && find(b, "blocklisted") != NULL,
+          "reopened: diagnoses");
+    report_free(a);
+    report_free(b);
+    buf_free(&once);
+    buf_free(&live);
+}
+
 int main(void)
 {
     test_clean();
@@ -503,5 +559,6 @@ int main(void)
     test_ranking();
     test_rates_and_filter();
     test_buckets_templates();
+    test_reopen();
     return harness_done();
 }
