@@ -6,10 +6,12 @@
 #ifndef RB_SERVER_H
 #define RB_SERVER_H
 
+struct suppress_config;
+
 /* Options of server_run; zero-initialise, then set what you need. */
 struct server_opts {
-    const char *db;     /* store path (NULL = the XDG default) */
-    const char *config; /* suppression rules' config file (NULL = default) */
+    const char *db;                    /* store path (required) */
+    const struct suppress_config *cfg; /* the suppression rules (NULL = defaults) */
     const char *listen; /* "ADDR:PORT", "[v6]:PORT" or "PORT" (NULL = 127.0.0.1:8025) */
     const char *token;  /* bearer token required on write endpoints (NULL = refuse writes) */
     const char *tls_cert, *tls_key; /* PEM files: serve HTTPS when both are set */
