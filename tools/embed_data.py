@@ -19,8 +19,9 @@ def main():
             data = open(path, "rb").read()
             f.write(f"const char {name}[] =\n")
             for line in data.split(b"\n"):
-                esc = "".join(c if 32 <= ord(c) < 127 and c not in '"\\?' else f"\\{ord(c):03o}"
-                              for c in line.decode("utf-8", "surrogateescape"))
+                # byte by byte: UTF-8 text (the dashboard) stays exactly its bytes
+                esc = "".join(chr(b) if 32 <= b < 127 and chr(b) not in '"\\?' else f"\\{b:03o}"
+                              for b in line)
                 f.write(f'    "{esc}\\n"\n')
             f.write("    ;\n")
 
