@@ -25,6 +25,13 @@ for bin in "$build"/fuzz_*; do
       [ -d "$root/../shared/corpus/sisimai/maildir/bsd" ] && cp "$root/../shared/corpus/sisimai/maildir/bsd"/*.eml "$seeds"/ ;;
     fuzz_report)
       printf 'provider=google|yahoo,code=5.x.x\n1790812800\t3\t1\t32\t550\t5.1.1\tgoogle\tc1\t192.0.2.1\ta@b.example\t\tp\t550 5.1.1 <a@b.example> user unknown\n1790899200\t2\t5\t2\t421\t4.7.28\tgoogle\tc2\t192.0.2.11\tx@y.example\t\t\t421-4.7.28 unusual rate [192.0.2.11]\n1790985600\t3\t6\t3\t554\t5.7.1\tyahoo\tc1\t192.0.2.12\tz@y.example\tspamhaus\tp\t554 blocked using zen.spamhaus.org\n1790985601\t1\t19\t5\t250\t2.0.0\tyahoo\tc1\t192.0.2.12\tz@y.example\t\t\t250 ok\n' > "$seeds/report-1" ;;
+    fuzz_serve_http)
+      printf 'GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n' > "$seeds/health"
+      b='[{"email":"a@gmail.com","timestamp":1763900000,"event":"bounce","sg_event_id":"e1","reason":"550 5.1.1 no such user","status":"5.1.1"}]'
+      printf 'POST /webhooks/sendgrid HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\nContent-Length: %d\r\n\r\n%s' "${#b}" "$b" > "$seeds/sendgrid"
+      printf 'PUT /api/suppressions/a@b.c HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\nContent-Length: 19\r\n\r\n{"reason":"manual"}' > "$seeds/supp"
+      printf 'POST /api/check HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n6\r\na@b.c\n\r\n0\r\n\r\n' > "$seeds/check"
+      printf 'GET /api/events?limit=3&kind=bounced HTTP/1.1\r\nHost: x\r\n\r\n' > "$seeds/events" ;;
   esac
   dict=""
   [ -f "$root/fuzz/$t.dict" ] && dict="-dict=$root/fuzz/$t.dict"

@@ -528,12 +528,28 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
     vfprintf(stderr, fmt, ap);
 }
 
-int server_run(const struct server_opts *o)
+/* free_srv - everything of sv but the daemon and the writer (stopped before) */
+static void free_srv(struct srv *sv)
+{
+    ctx_free_all(sv);
+    report_free(sv->live);
+    rb_classifier_free(sv->cls);
+    buf_free(&sv->live_json);
+    pthread_mutex_destroy(&sv->pool_mu);
+    pthread_mutex_destroy(&sv->q_mu);
+    pthread_cond_destroy(&sv->q_cv);
+    pthread_mutex_destroy(&sv->live_mu);
+    free(sv->cert);
+    free(sv->key);
+    free(sv);
+}
+
+struct srv *server_start(const struct server_opts *o, unsigned *port)
 {
     struct srv *sv = calloc(1, sizeof *sv);
     if (!sv) {
         fputs("rebound serve: out of memory\n", stderr);
-        return 1;
+        return NULL;
     }
     sv->o = *o;
     sv->db = o->db;
@@ -551,46 +567,37 @@ int server_run(const struct server_opts *o)
     pthread_cond_init(&sv->q_cv, NULL);
     pthread_mutex_init(&sv->live_mu, NULL);
     buf_init(&sv->live_json, SERVER_OUT_CAP, NULL);
-    int ret = 1;
-    char *cert = NULL, *key = NULL;
     struct sockaddr_storage ss;
     bool v6 = false;
     if (parse_listen(o->listen ? o->listen : SERVER_DEFAULT_LISTEN, &ss, &v6) != 0) {
         fprintf(stderr, "rebound serve: --listen wants ADDR:PORT, [V6ADDR]:PORT or PORT: %s\n",
                 o->listen);
-        goto out;
+        goto fail;
     }
     if ((o->tls_cert != NULL) != (o->tls_key != NULL)) {
         fputs("rebound serve: TLS needs both --tls-cert and --tls-key\n", stderr);
-        goto out;
+        goto fail;
     }
-    if (o->tls_cert && (!(cert = read_file(o->tls_cert)) || !(key = read_file(o->tls_key)))) {
+    if (o->tls_cert &&
+        (!(sv->cert = read_file(o->tls_cert)) || !(sv->key = read_file(o->tls_key)))) {
         fprintf(stderr, "rebound serve: cannot read the TLS certificate or key (%s, %s)\n",
                 o->tls_cert, o->tls_key);
-        goto out;
+        goto fail;
     }
     if (rb_classifier_new(&sv->cls, NULL) != RB_OK) {
         fputs("rebound serve: cannot load the classifier\n", stderr);
-        goto out;
+        goto fail;
     }
     if (writer_start(sv) != 0)
-        goto out;
-
-    /* signals go to sigwait below, never to the HTTP threads (they inherit this mask) */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+        goto fail;
     signal(SIGPIPE, SIG_IGN);
-
     unsigned threads = o->threads;
     if (!threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 2 ? (unsigned)n : 2;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) | (cert ? MHD_USE_TLS : 0);
+                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) | (sv->cert ? MHD_USE_TLS : 0);
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)log_mhd, sv},
         {MHD_OPTION_SOCK_ADDR, 0, &ss},
@@ -600,8 +607,8 @@ int server_run(const struct server_opts *o)
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(64 * 1024), NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, sv},
         {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
-        {cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},
-        {cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, key},
+        {sv->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, sv->cert},
+        {sv->cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, sv->key},
         {MHD_OPTION_END, 0, NULL},
     };
     sv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, sv, MHD_OPTION_ARRAY, opts,
@@ -610,41 +617,55 @@ int server_run(const struct server_opts *o)
         fprintf(stderr, "rebound serve: cannot listen on %s (%s)\n",
                 o->listen ? o->listen : SERVER_DEFAULT_LISTEN, strerror(errno));
         writer_stop(sv);
-        goto out;
+        goto fail;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(sv->d, MHD_DAEMON_INFO_BIND_PORT);
+    *port = di ? di->port : 0;
     char addr[INET6_ADDRSTRLEN] = "";
     if (v6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof addr);
     else
         inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof addr);
-    fprintf(stderr, "rebound serve: listening on %s://%s%s%s:%u\n", cert ? "https" : "http",
-            v6 ? "[" : "", addr, v6 ? "]" : "", di ? (unsigned)di->port : 0u);
+    if (!o->quiet || !o->listen || strstr(o->listen, ":0"))
+        fprintf(stderr, "rebound serve: listening on %s://%s%s%s:%u\n", sv->cert ? "https" : "http",
+                v6 ? "[" : "", addr, v6 ? "]" : "", *port);
     if (!sv->token && !o->quiet)
         fputs("rebound serve: no token configured (--token, --token-file or REBOUND_TOKEN): "
               "webhooks and suppression changes are refused\n",
               stderr);
     fflush(stderr);
+    return sv;
+fail:
+    free_srv(sv);
+    return NULL;
+}
 
+void server_stop(struct srv *sv)
+{
+    if (!sv)
+        return;
+    MHD_quiesce_daemon(sv->d); /* no new connections; queued jobs still finish */
+    writer_stop(sv);           /* commits and resumes every waiting connection */
+    MHD_stop_daemon(sv->d);
+    free_srv(sv);
+}
+
+int server_run(const struct server_opts *o)
+{
+    /* signals go to sigwait below, never to the HTTP threads (they inherit this mask) */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    unsigned port;
+    struct srv *sv = server_start(o, &port);
+    if (!sv)
+        return 1;
     int sig = 0;
     sigwait(&sigs, &sig);
     if (!o->quiet)
         fprintf(stderr, "rebound serve: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    MHD_quiesce_daemon(sv->d); /* no new connections; queued jobs still finish */
-    writer_stop(sv);
-    MHD_stop_daemon(sv->d);
-    ret = 0;
-out:
-    ctx_free_all(sv);
-    report_free(sv->live);
-    rb_classifier_free(sv->cls);
-    buf_free(&sv->live_json);
-    pthread_mutex_destroy(&sv->pool_mu);
-    pthread_mutex_destroy(&sv->q_mu);
-    pthread_cond_destroy(&sv->q_cv);
-    pthread_mutex_destroy(&sv->live_mu);
-    free(cert);
-    free(key);
-    free(sv);
-    return ret;
+    server_stop(sv);
+    return 0;
 }

@@ -25,4 +25,12 @@ struct server_opts {
 /* server_run - serve until SIGINT/SIGTERM; returns 0, or 1 with the reason on stderr. */
 int server_run(const struct server_opts *o);
 
+/* server_start - start serving in the background (threads of its own); *port receives the
+ * port bound (for a listen port of 0). NULL with the reason on stderr. Stop with
+ * server_stop, which commits what was accepted and frees everything. Strings in o must
+ * outlive the server. */
+struct srv;
+struct srv *server_start(const struct server_opts *o, unsigned *port);
+void server_stop(struct srv *sv);
+
 #endif /* RB_SERVER_H */

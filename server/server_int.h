@@ -107,6 +107,7 @@ struct srv {
     const char *token; /* NULL: every write is refused */
     size_t token_len;
     struct MHD_Daemon *d;
+    char *cert, *key; /* PEM text of --tls-cert/--tls-key, or NULL */
     rb_classifier *cls;
     const char *db; /* store path */
     struct suppress_config cfg;
