@@ -604,7 +604,9 @@ struct srv *server_start(const struct server_opts *o, unsigned *port)
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)(o->timeout_s ? o->timeout_s : 30), NULL},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)SERVER_MAX_CONNECTIONS, NULL},
-        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(64 * 1024), NULL},
+        /* headers and the read buffer; MHD clears it between the requests of a connection,
+         * so a big pool costs a big memset per request (64 KB: 6% of the CPU time) */
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(16 * 1024), NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, sv},
         {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
         {sv->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, sv->cert},
