@@ -4,7 +4,7 @@
 # Idempotent; used by the README quickstart and by .ci/run.
 set -eu
 PKGS="build-essential cmake ninja-build pkg-config python3 libhyperscan-dev zlib1g-dev \
-libsqlite3-dev libjansson-dev libgmime-3.0-dev libmicrohttpd-dev libunbound-dev libevent-dev nsd libpq-dev postgresql postgresql-server-dev-15 clang-14 \
+libsqlite3-dev libjansson-dev libgmime-3.0-dev libmicrohttpd-dev libunbound-dev libevent-dev nsd openssl libpq-dev postgresql postgresql-server-dev-15 clang-14 \
 libclang-rt-14-dev clang-format-14 cppcheck time bc libsisimai-perl pflogsumm chromium"
 missing=""
 for p in $PKGS; do
