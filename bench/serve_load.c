@@ -26,7 +26,7 @@
  *   doubling to 500 ms) until the run ends, so the client rides through a server restart.
  *   The failed request is never acknowledged; with --retry it is sent again, same bytes and
  *   ids (the server's dedup makes that safe), and counts as another request; 5xx answers are
- *   retried the same way.
+ *   retried the same way, after the same backoff on a new connection.
  *
  *   --ack-log FILE appends the event id of every event whose request got a 2xx, one per line,
  *   with one write(2) per response as it arrives: whatever happens to the server or to this
@@ -401,8 +401,7 @@ static void gen_event(const struct opts *o, uint64_t n, struct event *e)
             rv = &receivers[rp->rcv];
     }
     e->domain = rv->domain;
-    snprintf(e->rcpt, sizeof e->rcpt, "%s%u@%s", users[rnd(&r, 10)], rnd(&r, 100000),
-             rv->domain);
+    snprintf(e->rcpt, sizeof e->rcpt, "%s%u@%s", users[rnd(&r, 10)], rnd(&r, 100000), rv->domain);
     u32s(e->sip, sizeof e->sip, "192.0.2.", 10 + rnd(&r, 40));
     u32s(e->rip, sizeof e->rip, "198.51.100.", rnd(&r, 250));
     hex(&r, e->msgid, 22);
@@ -566,21 +565,21 @@ enum cstate { C_WAIT, C_CONNECTING, C_BUSY, C_IDLE };
 struct conn {
     int fd;
     enum cstate st;
-    struct obuf req;     /* the request: headers and body */
-    size_t sent;         /* bytes of req written */
-    struct obuf resp;    /* the response so far */
-    uint64_t first;      /* the request's events are counters first .. first + n - 1 */
-    unsigned n;          /* 0 = no request held */
-    double t_start;      /* when the request's first byte went out */
-    double t_wake;       /* C_WAIT: when to reconnect */
-    double backoff;      /* the next reconnect delay */
-    int want_out;        /* EPOLLOUT is in the interest set */
+    struct obuf req;  /* the request: headers and body */
+    size_t sent;      /* bytes of req written */
+    struct obuf resp; /* the response so far */
+    uint64_t first;   /* the request's events are counters first .. first + n - 1 */
+    unsigned n;       /* 0 = no request held */
+    double t_start;   /* when the request's first byte went out */
+    double t_wake;    /* C_WAIT: when to reconnect */
+    double backoff;   /* the next reconnect delay */
+    int want_out;     /* EPOLLOUT is in the interest set */
 };
 
 struct stats {
     uint64_t responses, s2xx, s3xx, s4xx, s5xx, other, conn_errors, connect_errors, timeouts,
-        reconnects, retries, events_ok, events_failed, stored, duplicates, ignored, issued,
-        code401, code413, code400, code404;
+        reconnects, retries, events_ok, events_failed, stored, duplicates, ignored, issued, code401,
+        code413, code400, code404;
     double max_ms;
 };
 
@@ -1033,6 +1032,15 @@ static void finish(struct conn *c, const struct resp *r, double t)
             st.events_failed += c->n;
         c->n = 0;
     }
+    if (retry) {
+        /* the server is failing or stopping (a 503 while it drains): back off as for a
+         * connection error instead of spinning on it */
+        conn_close(c);
+        c->st = C_WAIT;
+        c->t_wake = t + c->backoff;
+        c->backoff = c->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : c->backoff * 2;
+        return;
+    }
     c->backoff = BACKOFF_MIN;
     /* a response that came before the whole request went out leaves the stream unusable */
     if (r->close || c->sent < c->req.len) {
@@ -1289,10 +1297,10 @@ static void report(double elapsed)
     printf("  requests  %llu answered = %.1f requests/s: %llu 2xx, %llu 3xx, %llu 4xx "
            "(400: %llu, 401: %llu, 404: %llu, 413: %llu), %llu 5xx, %llu other\n",
            (unsigned long long)st.responses, rps, (unsigned long long)st.s2xx,
-           (unsigned long long)st.s3xx, (unsigned long long)st.s4xx,
-           (unsigned long long)st.code400, (unsigned long long)st.code401,
-           (unsigned long long)st.code404, (unsigned long long)st.code413,
-           (unsigned long long)st.s5xx, (unsigned long long)st.other);
+           (unsigned long long)st.s3xx, (unsigned long long)st.s4xx, (unsigned long long)st.code400,
+           (unsigned long long)st.code401, (unsigned long long)st.code404,
+           (unsigned long long)st.code413, (unsigned long long)st.s5xx,
+           (unsigned long long)st.other);
     printf("  events    %llu accepted (2xx) = %.1f events/s; server said stored %llu, "
            "duplicates %llu, ignored %llu; %llu not acknowledged\n",
            (unsigned long long)st.events_ok, eps, (unsigned long long)st.stored,

@@ -32,6 +32,8 @@ static void usage(FILE *f)
                "  --max-body BYTES     request body limit (default 8388608)\n"
                "  --threads N          HTTP threads (default: the number of cores, at least 2)\n"
                "  --timeout S          close idle connections after S seconds (default 30)\n"
+               "  --no-fsync           commit without fsync: survives a crash of the server,\n"
+               "                       not of the machine (a 2xx is then not on disk yet)\n"
                "  -q, --quiet          no start-up and stop messages\n"
                "\n"
                "Endpoints: docs/serve.md. Stops on SIGINT or SIGTERM after committing what it\n"
@@ -91,6 +93,8 @@ int cmd_serve(int argc, char **argv)
             o.threads = (unsigned)number(a, argv[++i], 64);
         else if (strcmp(a, "--timeout") == 0 && more)
             o.timeout_s = (unsigned)number(a, argv[++i], 3600);
+        else if (strcmp(a, "--no-fsync") == 0)
+            o.no_fsync = 1;
         else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
             o.quiet = 1;
         else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {

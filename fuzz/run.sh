@@ -32,6 +32,12 @@ for bin in "$build"/fuzz_*; do
       printf 'PUT /api/suppressions/a@b.c HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\nContent-Length: 19\r\n\r\n{"reason":"manual"}' > "$seeds/supp"
       printf 'POST /api/check HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n6\r\na@b.c\n\r\n0\r\n\r\n' > "$seeds/check"
       printf 'GET /api/events?limit=3&kind=bounced HTTP/1.1\r\nHost: x\r\n\r\n' > "$seeds/events" ;;
+    fuzz_doctor_records)
+      printf '\000ip4:192.0.2.0/24 ip6:2001:db8::/32 a:mail.%%{d2}/28//64 mx include:_spf.example.com exists:%%{ir}.%%{l1r-}.%%{v}._spf.%%{d} redirect=_spf.example.net ~all' > "$seeds/doctor-spf"
+      printf '\001v=DMARC1; p=reject; sp=none; adkim=s; aspf=r; pct=50; rua=mailto:d@example.com,mailto:x@other.example!10m' > "$seeds/doctor-dmarc"
+      printf '\002v=DKIM1; k=rsa; t=y:s; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC4PV1S4m69MkPN+Z2Zy10zly/F1w4K0igAkXxeZgniiS5YeVWKhy+1L4AdTKrW/TQ459tEAo/yMzz+Dua6oBiKd8+rHx2DlfpL4ymUNxn76mt4ayk2IU0F7np7yGpriuKN+VgpRGtnwQ7qNEvFc3waPwg9BxPGQgjr+/eT0xCzoQIDAQAB' > "$seeds/doctor-dkim"
+      printf '\003\177\000\000\002\177\377\377\376127.0.0.2=listed:x|127.0.0.4-7=refused:y' > "$seeds/doctor-dnsbl"
+      printf '\004mail.example.co.uk' > "$seeds/doctor-names" ;;
   esac
   dict=""
   [ -f "$root/fuzz/$t.dict" ] && dict="-dict=$root/fuzz/$t.dict"

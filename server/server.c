@@ -92,6 +92,8 @@ static enum MHD_Result send_reply(struct srv *sv, struct MHD_Connection *c, stru
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"rebound\"");
     if (rq->status == 503)
         MHD_add_response_header(r, "Retry-After", rq->retry_after ? rq->retry_after : "1");
+    if (rq->close)
+        MHD_add_response_header(r, "Connection", "close");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)rq->status, r);
     rq->sent = true;
     MHD_destroy_response(r);
@@ -174,11 +176,18 @@ const char *query(struct MHD_Connection *c, const char *name)
 
 void submit(struct srv *sv, struct MHD_Connection *c, struct req *rq)
 {
-    if (!writer_reserve(sv, rq->job)) {
-        atomic_fetch_add(&sv->queue_full, 1);
+    int r = writer_reserve(sv, rq->job);
+    if (r != RESERVE_OK) {
         job_free(rq->job);
         rq->job = NULL;
-        reply_error(rq, 503, "the write queue is full; retry shortly");
+        if (r == RESERVE_STOPPING) {
+            reply_error(rq, 503, "the server is stopping; retry on a new connection");
+            rq->close = true;
+            rq->retry_after = "5";
+        } else {
+            atomic_fetch_add(&sv->queue_full, 1);
+            reply_error(rq, 503, "the write queue is full; retry shortly");
+        }
         return;
     }
     /* suspend before queueing: the writer may finish the job (and resume) at once */

@@ -19,6 +19,8 @@ struct server_opts {
     unsigned long max_body;         /* request body limit in bytes (0 = 8 MB) */
     unsigned threads;               /* HTTP threads (0 = number of cores, at least 2) */
     unsigned timeout_s;             /* idle connection timeout (0 = 30 s) */
+    int no_fsync; /* commits survive a crash of the server but not of the machine (no fsync
+                     per commit): faster, and a 2xx no longer means "on disk" */
     int quiet;
 };
 

@@ -267,7 +267,7 @@ void api_events(struct srv *sv, struct MHD_Connection *c, struct req *rq)
         q.reason = (int)r;
     }
     if ((v = query(c, "code")))
-        q.code = atoi(v);
+        q.code = (int)strtol(v, NULL, 10);
     if ((v = query(c, "limit"))) {
         long l = strtol(v, NULL, 10);
         if (l < 1 || l > EVENTS_MAX_LIMIT) {

@@ -160,6 +160,7 @@ struct req {
     const char *static_body; /* a compiled-in asset instead of out */
     size_t static_len;
     const char *retry_after; /* 503 */
+    bool close;              /* answer with Connection: close (the server is stopping) */
 };
 
 /* ---- server.c ------------------------------------------------------------------------------ */
@@ -182,9 +183,10 @@ void submit(struct srv *sv, struct MHD_Connection *c, struct req *rq);
 /* writer_start - open the writer's store, load the live report and counters, start the
  * thread. Returns 0, or 1 with the reason on stderr. */
 int writer_start(struct srv *sv);
-/* writer_reserve - room for j in the queue; false when it is full or the server stops (the
- * caller answers 503). writer_push - queue j (after a successful reserve). */
-bool writer_reserve(struct srv *sv, const struct job *j);
+/* writer_reserve - room for j in the queue: RESERVE_OK, or RESERVE_FULL / RESERVE_STOPPING
+ * (the caller answers 503). writer_push - queue j (after a successful reserve). */
+enum { RESERVE_OK, RESERVE_FULL, RESERVE_STOPPING };
+int writer_reserve(struct srv *sv, const struct job *j);
 void writer_push(struct srv *sv, struct job *j);
 /* writer_stop - commit what is queued, resume every waiting connection, join the thread,
  * close the store. */

@@ -118,14 +118,16 @@ static size_t job_weight(const struct job *j)
     return j->kind == JOB_EVENTS ? (j->nev ? j->nev : 1) : 1;
 }
 
-bool writer_reserve(struct srv *sv, const struct job *j)
+int writer_reserve(struct srv *sv, const struct job *j)
 {
     pthread_mutex_lock(&sv->q_mu);
-    bool ok = !sv->stopping && sv->q_events + job_weight(j) <= SERVER_MAX_QUEUE_EVENTS;
-    if (ok)
+    int rc = sv->stopping                                             ? RESERVE_STOPPING
+             : sv->q_events + job_weight(j) > SERVER_MAX_QUEUE_EVENTS ? RESERVE_FULL
+                                                                      : RESERVE_OK;
+    if (rc == RESERVE_OK)
         sv->q_events += job_weight(j);
     pthread_mutex_unlock(&sv->q_mu);
-    return ok;
+    return rc;
 }
 
 void writer_push(struct srv *sv, struct job *j)
@@ -207,7 +209,8 @@ static int apply(struct srv *sv, struct job *j)
  * group is the transaction) */
 static int open_writer(struct srv *sv)
 {
-    struct store_open_opts wo = {.create = true, .busy_timeout_ms = 10000, .durable = true};
+    struct store_open_opts wo = {
+        .create = true, .busy_timeout_ms = 10000, .durable = !sv->o.no_fsync};
     struct suppress_config cfg = sv->cfg;
     cfg.batch_events = 0xffffffffu;
     int rc = store_open(&sv->w, sv->db, &wo, &cfg);

@@ -43,8 +43,8 @@ enum doctor_sev { DS_OK, DS_INFO, DS_WARNING, DS_CRITICAL, DS_UNKNOWN };
 const char *doctor_sev_name(enum doctor_sev s);
 
 struct doctor_finding {
-    const char *check;   /* spf, dmarc, dkim, ptr, mx, a, dnsbl (static) */
-    const char *id;      /* stable id: spf.lookups, dkim.revoked, ... (static) */
+    const char *check; /* spf, dmarc, dkim, ptr, mx, a, dnsbl (static) */
+    const char *id;    /* stable id: spf.lookups, dkim.revoked, ... (static) */
     enum doctor_sev sev;
     char *subject;  /* what it is about: a domain, an IP, "s1._domainkey.example.com" */
     char *message;  /* one sentence */

@@ -31,7 +31,8 @@
 #include "doctor_int.h"
 #include "mem.h"
 
-#define TABLE_SLOTS 8192 /* power of two, > 2 * DNS_MAX_QUERIES */
+#define TABLE_SLOTS 8192  /* power of two, > 2 * DNS_MAX_QUERIES */
+#define DNS_GRACE_MS 2000 /* after a failed cancel, how long a late answer is awaited */
 
 struct dns_entry {
     struct dns *d;
@@ -39,6 +40,7 @@ struct dns_entry {
     int type;
     uint32_t hash;
     bool inflight, resubmit;
+    bool given_up; /* timed out while the cancel failed: a late answer is dropped */
     int async_id;
     unsigned tries;
     long long deadline;
@@ -332,6 +334,11 @@ static void clear_answer(struct dns *d, struct dns_answer *a)
 static void on_result(void *ud, int err, struct ub_result *r)
 {
     struct dns_entry *e = ud;
+    if (e->given_up) { /* the caller already has DNS_TIMEOUT and may hold the answer */
+        if (r)
+            ub_resolve_free(r);
+        return;
+    }
     e->inflight = false;
     clear_answer(e->d, &e->a);
     if (err != 0 || !r) {
@@ -376,8 +383,13 @@ static void pump(struct dns *d, long long wait_ms)
         if (e->resubmit) {
             submit(d, e);
         } else if (e->inflight && e->deadline <= now) {
-            if (ub_cancel(d->ctx, e->async_id) != 0)
-                continue; /* the answer is already on its way */
+            if (ub_cancel(d->ctx, e->async_id) != 0) {
+                /* the answer is on its way; give it a grace period, never wait forever */
+                if (now < e->deadline + DNS_GRACE_MS)
+                    continue;
+                e->given_up = true;
+                e->tries = d->retries + 1;
+            }
             e->inflight = false;
             if (e->tries <= d->retries) {
                 submit(d, e);
@@ -527,8 +539,7 @@ static bool parse_resolver(const char *s, char *out, size_t cap)
     return w > 0 && (size_t)w < cap;
 }
 
-int dns_new(struct dns **out, const struct dns_opts *o, const rb_mem *mem, char *err,
-            size_t errcap)
+int dns_new(struct dns **out, const struct dns_opts *o, const rb_mem *mem, char *err, size_t errcap)
 {
     *out = NULL;
     char fwd[96];
@@ -556,6 +567,19 @@ int dns_new(struct dns **out, const struct dns_opts *o, const rb_mem *mem, char 
         u = ub_ctx_set_option(d->ctx, "do-not-query-localhost:", "no");
     if (u == 0 && o->resolver) {
         u = ub_ctx_set_fwd(d->ctx, fwd);
+        /* unbound answers the special-use names (RFC 6761 test., RFC 5737/3849 documentation
+         * reverse zones, RFC 1918 reverse zones) itself; the resolver given decides ("nodefault" is
+         * not taken through ub_ctx_set_option) */
+        static const char *const special[] = {"test. transparent",
+                                              "invalid. transparent",
+                                              "2.0.192.in-addr.arpa. transparent",
+                                              "100.51.198.in-addr.arpa. transparent",
+                                              "113.0.203.in-addr.arpa. transparent",
+                                              "8.b.d.0.1.0.0.2.ip6.arpa. transparent"};
+        for (size_t i = 0; u == 0 && i < sizeof special / sizeof special[0]; i++)
+            u = ub_ctx_set_option(d->ctx, "local-zone:", special[i]);
+        if (u == 0)
+            u = ub_ctx_set_option(d->ctx, "unblock-lan-zones:", "yes");
     } else if (u == 0) {
         /* without a usable resolv.conf unbound resolves from the root itself */
         (void)ub_ctx_resolvconf(d->ctx, NULL);

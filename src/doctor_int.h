@@ -53,7 +53,7 @@ enum dns_status {
 };
 
 struct dns_rr {
-    char *p;       /* TXT text, name text, or 4/16 address bytes; NUL-terminated */
+    char *p; /* TXT text, name text, or 4/16 address bytes; NUL-terminated */
     size_t len;
     unsigned pref; /* MX preference */
 };
@@ -62,7 +62,7 @@ struct dns_answer {
     enum dns_status status;
     size_t n;
     struct dns_rr *rr;
-    bool truncated; /* more than DNS_MAX_RR records, or a TXT over DNS_MAX_TXT */
+    bool truncated;  /* more than DNS_MAX_RR records, or a TXT over DNS_MAX_TXT */
     const char *why; /* static text for DNS_ERROR, else NULL */
 };
 
@@ -95,10 +95,10 @@ bool ip_reverse(const struct ipaddr *a, const char *suffix, char *out, size_t ca
 bool ip_in_prefix(const struct ipaddr *a, const unsigned char *net, int family, int bits);
 
 /* ---- SPF (doctor_spf.c) ---------------------------------------------------------------- */
-#define SPF_MAX_DEPTH 12          /* nested include/redirect: beyond, the walk stops */
-#define SPF_LOOKUP_LIMIT 10       /* RFC 7208 4.6.4 */
-#define SPF_VOID_LIMIT 2          /* RFC 7208 4.6.4 */
-#define SPF_WALK_MAX_LOOKUPS 40   /* the full walk counts this far, then stops */
+#define SPF_MAX_DEPTH 42        /* nested include/redirect (beyond the walk's lookup count) */
+#define SPF_LOOKUP_LIMIT 10     /* RFC 7208 4.6.4 */
+#define SPF_VOID_LIMIT 2        /* RFC 7208 4.6.4 */
+#define SPF_WALK_MAX_LOOKUPS 40 /* the full walk counts this far, then stops */
 #define SPF_MAX_TERMS 512
 #define SPF_MAX_MX_NAMES 10
 
@@ -119,9 +119,9 @@ enum spf_mech {
 struct spf_term {
     struct slice text; /* the whole term */
     enum spf_mech mech;
-    char qual;         /* '+', '-', '~', '?' */
-    struct slice spec; /* domain-spec (a, mx, ptr, include, exists, redirect, exp) or empty */
-    int cidr4, cidr6;  /* prefix lengths (32/128 when absent) */
+    char qual;             /* '+', '-', '~', '?' */
+    struct slice spec;     /* domain-spec (a, mx, ptr, include, exists, redirect, exp) or empty */
+    int cidr4, cidr6;      /* prefix lengths (32/128 when absent) */
     unsigned char net[16]; /* ip4/ip6 network */
 };
 
@@ -155,20 +155,19 @@ struct spf_macro_ctx {
 /* spf_expand - expand a domain-spec into out (NUL-terminated; truncated to 253 bytes by
  * dropping left labels as RFC 7208 7.3 says); returns the length or -1 on bad syntax or a
  * macro that needs the IP when there is none. */
-int spf_expand(struct slice spec, const char *domain, const struct spf_macro_ctx *mc,
-               char *out, size_t cap);
+int spf_expand(struct slice spec, const char *domain, const struct spf_macro_ctx *mc, char *out,
+               size_t cap);
 
 /* ---- DMARC (doctor_dmarc.c) ------------------------------------------------------------ */
-enum dmarc_policy { DMARC_P_UNSET, DMARC_P_NONE, DMARC_P_QUARANTINE, DMARC_P_REJECT,
-                    DMARC_P_BAD };
+enum dmarc_policy { DMARC_P_UNSET, DMARC_P_NONE, DMARC_P_QUARANTINE, DMARC_P_REJECT, DMARC_P_BAD };
 struct dmarc_record {
     enum dmarc_policy p, sp;
-    char adkim, aspf;     /* 'r' or 's' */
-    int pct;              /* 0..100, 100 when absent */
+    char adkim, aspf; /* 'r' or 's' */
+    int pct;          /* 0..100, 100 when absent */
     struct slice rua, ruf, fo;
     bool has_pct;
     unsigned unknown_tags;
-    char err[160];        /* first syntax error, "" if none */
+    char err[160]; /* first syntax error, "" if none */
 };
 const char *dmarc_policy_name(enum dmarc_policy p);
 /* dmarc_is_record - whether a TXT record starts with "v=DMARC1" (as RFC 7489 6.6.3). */
@@ -206,8 +205,8 @@ int der_key_bits(const unsigned char *p, size_t len, unsigned *bits, enum dkim_k
 enum dnsbl_class { DNSBL_LISTED, DNSBL_REFUSED };
 struct dnsbl_list {
     struct slice id, zone, aliases, delist, codes;
-    bool ip;        /* an IP list (else a domain list) */
-    bool dflt;      /* in the default set */
+    bool ip;   /* an IP list (else a domain list) */
+    bool dflt; /* in the default set */
 };
 /* dnsbl_interpret - meaning of answer address a (4 bytes) from list l: DNSBL_LISTED or
  * DNSBL_REFUSED, and the table's words in *meaning (a slice into the table; empty when the
@@ -254,8 +253,8 @@ struct doctor {
 /* doctor_add - a new finding; message formatted. Returns it, or NULL when out of memory (the
  * run then fails with RB_ENOMEM) or past DOCTOR_MAX_FINDINGS; the setters accept NULL. */
 struct doctor_finding *doctor_add(struct doctor *d, const char *check, const char *id,
-                                  enum doctor_sev sev, const char *subject, const char *fmt,
-                                  ...) __attribute__((format(printf, 6, 7)));
+                                  enum doctor_sev sev, const char *subject, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 /* doctor_evidence - set the evidence to (p, len), cut to DOCTOR_MAX_EVIDENCE bytes. */
 void doctor_evidence(struct doctor *d, struct doctor_finding *f, const char *p, size_t len);
 /* doctor_fix - set the fix, formatted. */

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """api.py - the HTTP checks of tests/serve/api.sh (stdlib only).
 
-    api.py BASE_URL phase1|phase2 FIXTURES_DIR
+    api.py BASE_URL phase1|phase2 FIXTURES_DIR STATE_FILE
 
 phase1 posts to every receiver and checks the API; phase2 runs after a restart of the server
 on the same store and checks that everything acknowledged is still there.
@@ -14,7 +14,7 @@ import sys
 import urllib.error
 import urllib.request
 
-BASE, PHASE, FIX = sys.argv[1], sys.argv[2], sys.argv[3]
+BASE, PHASE, FIX, STATE = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 TOKEN = "s3cret"
 passed = failed = 0
 
@@ -172,13 +172,13 @@ def phase1():
     check(code == 200 and "<html" in text.lower() and "default-src 'self'" in hdrs.get("Content-Security-Policy", ""),
           "dashboard page with a CSP")
     code, h = call("GET", "/api/health")
-    json.dump(h, open(sys.argv[0] + ".state", "w"))
+    json.dump(h, open(STATE, "w"))
     check(h["notices"] == 1, f"health counts the notice {h}")
 
 
 def phase2():
     code, h = call("GET", "/api/health")
-    before = json.load(open(sys.argv[0] + ".state"))
+    before = json.load(open(STATE))
     check(h["events"] == before["events"] and h["suppressions"] == before["suppressions"],
           f"after a restart the same store: {h} vs {before}")
     code, r = call("POST", "/webhooks/sendgrid", sendgrid_batch("sg", 5))

@@ -29,9 +29,9 @@ start() {
 stop() { kill "$PID"; wait "$PID"; PID=; }
 
 start
-python3 "$HERE/api.py" "http://127.0.0.1:$PORT" phase1 "$HERE/../golden/ingest"
+python3 "$HERE/api.py" "http://127.0.0.1:$PORT" phase1 "$HERE/../golden/ingest" "$T/state"
 stop
 grep -q 'SIGTERM, stopping' "$T/err" || { cat "$T/err"; echo "FAIL: no clean stop"; exit 1; }
 start
-python3 "$HERE/api.py" "http://127.0.0.1:$PORT" phase2 "$HERE/../golden/ingest"
+python3 "$HERE/api.py" "http://127.0.0.1:$PORT" phase2 "$HERE/../golden/ingest" "$T/state"
 stop
