@@ -224,6 +224,24 @@ static bool qname(const struct dnsbl_list *l, const struct ipaddr *ip, const cha
     return w > 0 && (size_t)w < cap && dns_name_ok(out, (size_t)w);
 }
 
+/* test_qname - the RFC 5782 test point of an IP list: every DNSxL lists 127.0.0.2, so a list
+ * that does not answer for it is not reached through this resolver (offline, filtered, or a
+ * resolver the list refuses silently), and its "not listed" would mean nothing */
+static bool test_qname(const struct dnsbl_list *l, char *out, size_t cap)
+{
+    int w = snprintf(out, cap, "2.0.0.127.%.*s", (int)l->zone.len, l->zone.p);
+    return w > 0 && (size_t)w < cap && dns_name_ok(out, (size_t)w);
+}
+
+/* reached - whether list l answered for its test point */
+static bool reached(struct doctor *d, const struct dnsbl_list *l)
+{
+    char q[DNS_MAX_NAME + 16];
+    if (!test_qname(l, q, sizeof q))
+        return false;
+    return dns_get(d->dns, q, DNS_T_A)->status == DNS_ANSWER;
+}
+
 void doctor_prefetch_dnsbl(struct doctor *d)
 {
     struct dnsbl_list t[DNSBL_MAX_TABLE];
@@ -234,6 +252,8 @@ void doctor_prefetch_dnsbl(struct doctor *d)
     char q[2 * DNS_MAX_NAME + 80];
     for (size_t i = 0; i < nc; i++) {
         if (c[i].l.ip) {
+            if (test_qname(&c[i].l, q, sizeof q))
+                dns_want(d->dns, q, DNS_T_A);
             for (size_t k = 0; k < d->nips; k++)
                 if (qname(&c[i].l, &d->ips[k], NULL, q, sizeof q))
                     dns_want(d->dns, q, DNS_T_A);
@@ -248,7 +268,7 @@ void doctor_prefetch_dnsbl(struct doctor *d)
 /* one - look subject up on list c; adds a finding for a listing or a failed check, or
  * appends the zone to clean (not listed). */
 static void one(struct doctor *d, const struct chosen *c, const struct ipaddr *ip,
-                const char *subject, char *clean, size_t cap)
+                const char *subject, bool live, char *clean, size_t cap)
 {
     char q[2 * DNS_MAX_NAME + 80];
     if (!qname(&c->l, ip, subject, q, sizeof q))
@@ -256,6 +276,17 @@ static void one(struct doctor *d, const struct chosen *c, const struct ipaddr *i
     const struct dns_answer *a = dns_get(d->dns, q, DNS_T_A);
     int zl = (int)c->l.zone.len;
     const char *zp = c->l.zone.p;
+    if ((a->status == DNS_NXDOMAIN || a->status == DNS_NODATA) && !live) {
+        struct doctor_finding *f = doctor_add(
+            d, "dnsbl", "dnsbl.unreached", DS_UNKNOWN, subject,
+            "could not check %s on %.*s: the list does not answer for its test entry either "
+            "(%s), so this resolver does not reach it",
+            subject, zl, zp, ip ? "127.0.0.2" : "nor for the test entries of the IP lists");
+        doctor_fix(d, f,
+                   "check through a resolver that reaches the list (--resolver IP; not a public "
+                   "one for Spamhaus), or use the list's own lookup page");
+        return;
+    }
     if (a->status == DNS_NXDOMAIN || a->status == DNS_NODATA) {
         size_t o = strlen(clean);
         snprintf(clean + o, cap - o, "%s%.*s%s", o ? ", " : "", zl, zp,
@@ -342,6 +373,17 @@ void doctor_check_dnsbl(struct doctor *d)
     if (nc == 0)
         return;
     get_subjects(d, &s);
+    /* domain lists have no common test point; when no IP list answers for its own, the
+     * domain lists' silence is not trusted either */
+    bool live[DNSBL_MAX_SELECTED], any_ip = false, any_live = false;
+    for (size_t i = 0; i < nc; i++) {
+        live[i] = c[i].l.ip && reached(d, &c[i].l);
+        any_ip |= c[i].l.ip;
+        any_live |= live[i];
+    }
+    for (size_t i = 0; i < nc; i++)
+        if (!c[i].l.ip)
+            live[i] = any_live || !any_ip;
     char clean[2048];
     for (size_t k = 0; k < d->nips; k++) {
         char ipt[64];
@@ -349,7 +391,7 @@ void doctor_check_dnsbl(struct doctor *d)
         clean[0] = '\0';
         for (size_t i = 0; i < nc; i++)
             if (c[i].l.ip)
-                one(d, &c[i], &d->ips[k], ipt, clean, sizeof clean);
+                one(d, &c[i], &d->ips[k], ipt, live[i], clean, sizeof clean);
         if (clean[0])
             doctor_add(d, "dnsbl", "dnsbl.clean", DS_OK, ipt, "%s is not listed on %s", ipt, clean);
     }
@@ -357,7 +399,7 @@ void doctor_check_dnsbl(struct doctor *d)
         clean[0] = '\0';
         for (size_t i = 0; i < nc; i++)
             if (!c[i].l.ip)
-                one(d, &c[i], NULL, s.dom[k], clean, sizeof clean);
+                one(d, &c[i], NULL, s.dom[k], live[i], clean, sizeof clean);
         if (clean[0])
             doctor_add(d, "dnsbl", "dnsbl.clean", DS_OK, s.dom[k], "%s is not listed on %s",
                        s.dom[k], clean);

@@ -79,6 +79,9 @@ zone:
 zone:
   name: "dbl.spamhaus.org"
   zonefile: "dbl.zone"
+zone:
+  name: "b.barracudacentral.org"
+  zonefile: "deaf.zone"
 CONF
 }
 answers() { # PORT: nsd answers ns.test A
@@ -334,6 +337,14 @@ has("dnsbl.error", "unknown", "192.0.2.66")
 no("dnsbl.listed"); no("dnsbl.clean")
 '
 rc_is blx 1
+# a list that answers NXDOMAIN even for its RFC 5782 test point (127.0.0.2) is not reached:
+# could not check, never "not listed"
+doc deaf good.test --only dnsbl --dnsbl b.barracudacentral.org --ip 192.0.2.10
+expect deaf '
+has("dnsbl.unreached", "unknown", "192.0.2.10", msg="test entry", fix="--resolver")
+no("dnsbl.listed"); no("dnsbl.clean")
+'
+rc_is deaf 1
 
 # ---- from bounces: the domain, DKIM s=/d= and the named list come from the bounce ----------
 cat > "$T/bounce.eml" <<'MAIL'
