@@ -244,6 +244,7 @@ static void commit_group(struct srv *sv, struct job *group)
     unsigned long long stored = 0, dups = 0, supp_delta = 0, notices = 0, supp_removed = 0;
     if (rc == RB_OK) {
         pthread_mutex_lock(&sv->live_mu);
+        report_reopen(sv->live); /* a rendered (finished) report takes no events */
         for (struct job *j = group; j; j = j->next) {
             if (j->kind == JOB_EVENTS) {
                 for (size_t i = 0; i < j->nev; i++)

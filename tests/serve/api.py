@@ -161,6 +161,10 @@ def phase1():
     check(len(r["notices"]) == 1 and r["notices"][0]["kind"] == "ses-subscription", f"notices {r}")
     code, r = call("GET", "/api/report")
     check(code == 200 and r["totals"]["bounced"] >= 9, f"live report totals {r.get('totals')}")
+    before = r["totals"]["events"]
+    call("POST", "/webhooks/sendgrid", sendgrid_batch("live", 3))
+    code, r = call("GET", "/api/report")
+    check(r["totals"]["events"] == before + 3, f"the live report moves after it was rendered {r['totals']}")
     code, r = call("GET", "/api/report?filter=provider%3Dnosuch")
     check(code == 200 and r["totals"]["events"] == 0, "report with a filter reads the store")
     code, r = call("GET", "/api/report?filter=bogus%3D1")

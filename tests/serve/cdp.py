@@ -12,7 +12,9 @@ DESCRIPTION
     As a library (tests/serve/dashboard_chromium.sh):
         cdp = CDP(page_ws_url(port)); cdp.send("Page.navigate", url=...); cdp.evaluate("1+1")
     As a command, a screenshot of a page (docs/serve-dashboard.png was made this way):
-        cdp.py screenshot DEVTOOLS_PORT URL OUT.png [WIDTH [SETTLE_S]]
+        cdp.py screenshot DEVTOOLS_PORT URL OUT.png [WIDTH [SETTLE_S [MAX_HEIGHT]]]
+    and a check of the frame codec on a socket pair, without a browser:
+        cdp.py selftest
 
 LIMITS
     Client side only, no TLS, no extensions (no permessage-deflate), one page target at a
@@ -209,6 +211,7 @@ class CDP:
 
     def screenshot(self, width=1280, max_height=2400):
         """A PNG of the whole page (up to MAX_HEIGHT pixels) at WIDTH CSS pixels, scale 1."""
+        self.send("Emulation.setScrollbarsHidden", hidden=True)
         self.send("Emulation.setDeviceMetricsOverride", width=width, height=800,
                   deviceScaleFactor=1, mobile=False)
         h = self.evaluate("Math.ceil(document.documentElement.scrollHeight)") or 800
@@ -223,19 +226,99 @@ class CDP:
         self.ws.close()
 
 
+def selftest():
+    """Check the frame codec on a socket pair: lengths of 7, 16 and 64 bits, a message split
+    over continuation frames with a ping between them, masked client frames. Returns the
+    number of failures (printed)."""
+    import threading
+    a, b = socket.socketpair()
+    a.settimeout(5)  # a codec bug shows as a failure, not a hang
+    b.settimeout(5)
+    ws = WebSocket.__new__(WebSocket)
+    ws.sock, ws.buf = a, b""
+
+    def frame(op, payload, fin=True):
+        n = len(payload)
+        h = bytes([(0x80 if fin else 0) | op])
+        if n < 126:
+            h += bytes([n])
+        elif n < 1 << 16:
+            h += bytes([126]) + struct.pack(">H", n)
+        else:
+            h += bytes([127]) + struct.pack(">Q", n)
+        return h + payload
+
+    def read_client_frame():
+        f = WebSocket.__new__(WebSocket)
+        f.sock, f.buf = b, b""
+        b0, b1 = f._exact(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack(">H", f._exact(2))[0]
+        elif n == 127:
+            n = struct.unpack(">Q", f._exact(8))[0]
+        mask = f._exact(4) if b1 & 0x80 else None
+        data = f._exact(n)
+        return b0, mask is not None, bytes(c ^ mask[i % 4] for i, c in enumerate(data)) if mask else data
+
+    small, mid, big = "hello", "é" * 300, "x" * 140000 + "ü"
+    bb = big.encode()  # first fragment: a 64-bit length, then 16-bit ones
+    wire = (frame(1, small.encode()) + frame(1, mid.encode()) + frame(1, bb[:80000], fin=False) +
+            frame(9, b"ping!") + frame(0, bb[80000:100000], fin=False) + frame(0, bb[100000:]))
+    t = threading.Thread(target=b.sendall, args=(wire,))
+    t.start()
+    fails = 0
+    try:
+        for want in (small, mid, big):
+            got = ws.recv_text()
+            if got != want:
+                fails += 1
+                print(f"FAIL: cdp selftest: message of {len(want)} characters read as {len(got)}")
+        t.join()
+        b0, masked, data = read_client_frame()
+        if (b0, masked, data) != (0x8A, True, b"ping!"):
+            fails += 1
+            print(f"FAIL: cdp selftest: the ping was answered with {b0:#x} {masked} {data!r}")
+        for text in ("{}", "a" * 200, "b" * 70000):
+            ws.send_text(text)
+            b0, masked, data = read_client_frame()
+            if (b0, masked, data) != (0x81, True, text.encode()):
+                fails += 1
+                print(f"FAIL: cdp selftest: a client frame of {len(text)} bytes")
+        b.sendall(frame(8, struct.pack(">H", 1000)))
+        try:
+            ws.recv_text()
+            fails += 1
+            print("FAIL: cdp selftest: a close frame was not reported")
+        except CDPError as e:
+            if "closed" not in str(e):
+                raise
+    except (OSError, CDPError) as e:
+        fails += 1
+        print(f"FAIL: cdp selftest: {e!r}")
+    t.join()
+    a.close()
+    b.close()
+    return fails
+
+
 def main(argv):
+    if len(argv) == 2 and argv[1] == "selftest":
+        return 1 if selftest() else 0
     if len(argv) < 5 or argv[1] != "screenshot":
-        sys.stderr.write("usage: cdp.py screenshot DEVTOOLS_PORT URL OUT.png [WIDTH [SETTLE_S]]\n")
+        sys.stderr.write("usage: cdp.py screenshot DEVTOOLS_PORT URL OUT.png "
+                         "[WIDTH [SETTLE_S [MAX_HEIGHT]]]\n       cdp.py selftest\n")
         return 2
     port, url, out = int(argv[2]), argv[3], argv[4]
     width = int(argv[5]) if len(argv) > 5 else 1280
     settle = float(argv[6]) if len(argv) > 6 else 3.0
+    max_height = int(argv[7]) if len(argv) > 7 else 2400
     cdp = CDP(page_ws_url(port))
     cdp.send("Emulation.setDeviceMetricsOverride", width=width, height=800, deviceScaleFactor=1,
              mobile=False)
     cdp.send("Page.navigate", url=url)
     time.sleep(settle)
-    png = cdp.screenshot(width)
+    png = cdp.screenshot(width, max_height)
     with open(out, "wb") as f:
         f.write(png)
     cdp.close()

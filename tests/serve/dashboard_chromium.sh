@@ -23,10 +23,10 @@ CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$CHROMIUM" ] || { echo "FAIL: chromium not installed (tools/install-deps.sh installs it)"; exit 1; }
 command -v python3 > /dev/null || { echo "FAIL: python3 not installed"; exit 1; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/rb-dash.XXXXXX")
-SPID= CPID=
+SPID='' CPID=''
 cleanup() {
   # Only the processes started here: the server, and Chromium's own process group.
-  if [ -n "$CPID" ]; then kill -TERM -- "-$CPID" 2> /dev/null || true; fi
+  if [ -n "$CPID" ]; then kill -TERM "-$CPID" 2> /dev/null || true; fi
   if [ -n "$SPID" ]; then kill -TERM "$SPID" 2> /dev/null || true; fi
   wait 2> /dev/null || true
   rm -rf "$T"
@@ -44,16 +44,26 @@ wait_for() {
     sleep 0.1
   done
 }
-alive() { [ -d "/proc/$1" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2> /dev/null)" != Z ]; }
+# gone PID - the process exited (a zombie not yet waited for counts as exited).
+gone() { ! [ -d "/proc/$1" ] || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2> /dev/null)" = Z ]; }
+
+# the WebSocket frame codec of cdp.py first, on a socket pair
+selftest=0
+timeout 30 python3 "$HERE/cdp.py" selftest || selftest=1
 
 TOKEN=dash-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 "$BIN" serve --db "$T/rb.db" --listen 127.0.0.1:0 --token "$TOKEN" 2> "$T/serve.err" &
 SPID=$!
-if ! wait_for 20 grep -q 'listening on http://' "$T/serve.err"; then
-  cat "$T/serve.err"
-  echo "FAIL: rebound serve did not print its 'listening on' line within 20 s"
-  exit 1
-fi
+n=100
+until grep -q 'listening on http://' "$T/serve.err"; do
+  if gone "$SPID" || [ "$n" -le 0 ]; then
+    cat "$T/serve.err"
+    echo "FAIL: rebound serve did not print its 'listening on' line within 10 s"
+    exit 1
+  fi
+  n=$((n - 1))
+  sleep 0.1
+done
 PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$T/serve.err" | head -n 1)
 [ -n "$PORT" ] || { cat "$T/serve.err"; echo "FAIL: no port in the 'listening on' line"; exit 1; }
 
@@ -64,17 +74,18 @@ setsid "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --no-first-run --no
   --user-data-dir="$T/profile" --remote-debugging-port=0 --window-size=1280,1000 about:blank \
   > "$T/chromium.out" 2> "$T/chromium.err" &
 CPID=$!
-if ! wait_for 30 test -s "$T/profile/DevToolsActivePort"; then
+if ! wait_for 20 test -s "$T/profile/DevToolsActivePort"; then
   tail -n 20 "$T/chromium.err"
-  echo "FAIL: chromium did not open its DevTools port within 30 s"
+  echo "FAIL: chromium did not open its DevTools port within 20 s"
   exit 1
 fi
 DTPORT=$(head -n 1 "$T/profile/DevToolsActivePort")
 
 rc=0
-timeout 90 python3 - "$HERE" "$T" "$PORT" "$DTPORT" "$TOKEN" "$SPID" "${REBOUND_SCREENSHOT:-}" <<'PY' || rc=$?
+timeout 60 python3 - "$HERE" "$T" "$PORT" "$DTPORT" "$TOKEN" "$SPID" "${REBOUND_SCREENSHOT:-}" <<'PY' || rc=$?
 import json, os, signal, struct, sys, time, urllib.error, urllib.request, zlib
 HERE, T, PORT, DTPORT, TOKEN, SPID, SHOT = sys.argv[1:8]
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 from cdp import CDP, page_ws_url
 
@@ -89,13 +100,15 @@ def check(cond, what):
         print("FAIL:", what, flush=True)
     return cond
 
-def request(method, path, body=None, token=TOKEN):
+def request(method, path, body=None, token=TOKEN, headers=()):
     req = urllib.request.Request(BASE + path, method=method,
                                  data=None if body is None else json.dumps(body).encode())
     if body is not None:
         req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", "Bearer " + token)
+    for k, v in headers:
+        req.add_header(k, v)
     try:
         with urllib.request.urlopen(req, timeout=15) as r:
             return r.status, r.read()
@@ -137,6 +150,15 @@ batch2 = [ev("bounce", f"lost{i}@gmail.com", "autumn-news", reason=GONE, status=
 batch2 += [ev("delivered", f"fine{i}@gmail.com", "autumn-news", response="250 2.0.0 OK")
            for i in range(20)]
 batch2 += [dict(batch1[0])]  # a duplicate: acknowledged, not stored twice
+XSS = '<img src=x onerror="window.__rbInjected=1">'
+batch2 += [ev("delivered", "fine-too@gmail.com", XSS, response="250 2.0.0 OK")]  # shown as text
+SNS_URL = ("https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn="
+           "arn:aws:sns:us-east-1:123456789012:rebound-dash&Token=2336412f37fb687f5d51e6e2425dash")
+SNS = {"Type": "SubscriptionConfirmation", "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
+       "Token": "2336412f37fb687f5d51e6e2425dash", "TopicArn": "arn:aws:sns:us-east-1:123456789012:rebound-dash",
+       "Message": "You have chosen to subscribe to the topic arn:aws:sns:us-east-1:123456789012:rebound-dash.",
+       "SubscribeURL": SNS_URL, "Timestamp": "2026-01-01T00:00:00.000Z", "SignatureVersion": "1",
+       "Signature": "EXAMPLE", "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-dash.pem"}
 
 # 1. the API answers
 st, body = request("GET", "/api/health", token=None)
@@ -225,15 +247,37 @@ check(dict(keys("providers")).get("google") == 35, f"#providers google 35, got {
 check(dict(keys("families")).get("5.1.x") == 35, f"#families 5.1.x 35, got {keys('families')}")
 check(dict(keys("campaigns")).get("autumn-news") == 10, f"#campaigns autumn-news 10, got {keys('campaigns')}")
 check(js("window.__rbSession") == "one page load", "updated in the same page, without a reload")
+check(js("[...document.querySelectorAll('#campaigns .key')].some(e => e.textContent === %s)" % json.dumps(XSS)),
+      "a campaign named with markup is shown as text")
+check(js("document.querySelectorAll('img').length === 0 && !window.__rbInjected"), "and no markup from the API runs")
+
+# 5. an SNS subscription confirmation: a banner with the URL, which nobody fetches
+st, body = request("POST", "/webhooks/ses", SNS, headers=[("x-amz-sns-message-type", "SubscriptionConfirmation")])
+check(st == 200, f"POST /webhooks/ses (SubscriptionConfirmation): 200, got {st} {body[:200]!r}")
+seen = cdp.wait_for("document.querySelector('#notices .notice[data-kind=\"ses-subscription\"]')?.textContent", 10)
+check(seen and "rebound-dash" in seen, f"the notice banner names the topic: {seen!r}")
+check(js("document.querySelector('#notices .notice a')?.href") == SNS_URL, "the banner links the SubscribeURL")
 check(js("+document.getElementById('updated').dataset.polls") >= 3, "the page kept polling")
 
-# 5. no request outside the origin, no script error, the CSP
+# a hidden tab stops polling and a visible one resumes (document.hidden overridden in the page)
+js("Object.defineProperty(document, 'hidden', {value: true, configurable: true});"
+   "document.dispatchEvent(new Event('visibilitychange'))")
+time.sleep(0.5)  # a poll under way may still finish
+n0 = js("+document.getElementById('updated').dataset.polls")
+time.sleep(2.5)
+check(js("document.getElementById('status').dataset.state") == "paused" and
+      js("+document.getElementById('updated').dataset.polls") == n0, "no polling while the tab is hidden")
+js("delete document.hidden; document.dispatchEvent(new Event('visibilitychange'))")
+check(cdp.wait_for(f"+document.getElementById('updated').dataset.polls > {n0}", 5), "polling resumes when visible")
+
+# 6. no request outside the origin, no script error, the CSP
 reqs = [p["request"]["url"] for m, p in cdp.events if m == "Network.requestWillBeSent"]
 outside = [u for u in reqs if not (u.startswith(BASE + "/") or u.startswith("data:"))]
 check(reqs and not outside, f"every request stays on {BASE}: {outside[:5]}")
 check(any(u.startswith(BASE + "/api/report") for u in reqs) and
       any(u.startswith(BASE + "/api/health") for u in reqs), "the page polls /api/report and /api/health")
-entries = js("performance.getEntries().map(e => e.name)") or []
+entries = js("[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]"
+             ".map(e => e.name)") or []
 check(entries and all(u.startswith(BASE + "/") or u.startswith("data:") for u in entries),
       f"performance entries stay on the origin: {[u for u in entries if not u.startswith(BASE)][:5]}")
 errors = [p.get("exceptionDetails", {}).get("text") for m, p in cdp.events if m == "Runtime.exceptionThrown"]
@@ -246,7 +290,7 @@ hdr = {k.lower(): v for k, v in (doc[0]["headers"] if doc else {}).items()}
 check(hdr.get("content-type", "").startswith("text/html"), f"GET / is text/html: {hdr.get('content-type')}")
 check("default-src 'self'" in hdr.get("content-security-policy", ""), f"GET / sends the CSP: {hdr}")
 
-# 6. the screenshot
+# 7. the screenshot
 png = cdp.screenshot(1280, 2400)
 if SHOT:
     with open(SHOT, "wb") as f:
@@ -282,7 +326,7 @@ for y in range(h if bpp else 0):
 check(len(colours) > 50, f"{len(colours)} colours: a rendered page, not a blank one")
 check([c for c in colours if c[0] > 180 and c[1] < 80 and c[2] < 80], "the red of the critical cards is drawn")
 
-# 7. the server stops: the page says so
+# 8. the server stops: the page says so
 os.kill(int(SPID), signal.SIGTERM)
 err = cdp.wait_for("document.getElementById('status').dataset.state === 'error' && "
                    "getComputedStyle(document.getElementById('error')).display !== 'none'", 10)
@@ -298,9 +342,10 @@ else
   echo "FAIL: the browser checks did not finish (exit $rc)"
   passed=0 failed=1
 fi
+if [ "$selftest" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: cdp.py selftest"; fi
 # The server was sent SIGTERM by the checks above (or is sent it now): it exits, with status 0.
 kill -TERM "$SPID" 2> /dev/null || true
-if wait_for 10 sh -c "! { [ -d /proc/$SPID ] && [ \"\$(cut -d' ' -f3 /proc/$SPID/stat)\" != Z ]; }"; then
+if wait_for 10 gone "$SPID"; then
   src=0
   wait "$SPID" || src=$?
   SPID=
