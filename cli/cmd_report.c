@@ -221,7 +221,7 @@ int cmd_report(int argc, char **argv)
     if (i >= argc) {
         /* the store: read-only, so a report runs while an ingest writes */
         struct store *s = cli_store_open(db, NULL, 1);
-        snprintf(source, sizeof source, "store %s", s->path);
+        snprintf(source, sizeof source, "store %s", s->shown);
         rc = report_add_store(x.r, s, ro.since, ro.until, &x.events);
         if (rc == RB_ENOMEM)
             die("report: out of memory");

@@ -138,11 +138,15 @@ void cli_store_close(struct cli_store *cs, int quiet)
         return;
     if (store_finish(cs->s) != RB_OK)
         die("store %s", store_error(cs->s));
+    /* the store's own totals: a bulk backend (PostgreSQL) decides a batch at its commit,
+     * after the store_add calls returned */
+    struct store_totals t;
+    store_totals(cs->s, &t);
     if (!quiet)
         fprintf(stderr,
                 "rebound: store %s: %llu new events, %llu already stored, %llu newly "
                 "suppressed, %llu sender alerts\n",
-                cs->s->path, cs->added, cs->dup, cs->suppressed, cs->alerts);
+                cs->s->shown, t.added, t.dup, t.suppressed, t.alerts);
     cs->s = store_close(cs->s);
 }
 

@@ -68,10 +68,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         }
         shutdown(fd, SHUT_WR);
         /* MHD keeps an HTTP/1.1 connection open after a half-close until its timeout: wait
-         * up to 1 s for the first answer bytes (a write waits for a commit), then only
+         * up to 0.3 s for the first answer bytes (a write waits for a commit), then only
          * while more keep coming */
         char buf[65536];
-        int wait_ms = 1000;
+        int wait_ms = 300;
         struct pollfd p = {.fd = fd, .events = POLLIN};
         while (poll(&p, 1, wait_ms) > 0 && recv(fd, buf, sizeof buf, 0) > 0)
             wait_ms = 30;

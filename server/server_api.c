@@ -141,7 +141,7 @@ void api_report(struct srv *sv, struct MHD_Connection *c, struct req *rq)
         reply_error(rq, 500, s && store_error(s)[0] ? store_error(s) : rb_strerror(rc));
     } else {
         char source[4200];
-        snprintf(source, sizeof source, "store %s", sv->db);
+        snprintf(source, sizeof source, "store %s", s->shown);
         struct report_render_opts rop = {.source = source, .generated = (long long)time(NULL)};
         reply_json(rq, 200);
         oom(rq, report_render(r, RF_JSON, &rop, &rq->out));

@@ -209,8 +209,9 @@ static int apply(struct srv *sv, struct job *j)
  * group is the transaction) */
 static int open_writer(struct srv *sv)
 {
+    /* per_event: the writer answers each request with its events' outcomes */
     struct store_open_opts wo = {
-        .create = true, .busy_timeout_ms = 10000, .durable = !sv->o.no_fsync};
+        .create = true, .busy_timeout_ms = 10000, .durable = !sv->o.no_fsync, .per_event = true};
     struct suppress_config cfg = sv->cfg;
     cfg.batch_events = 0xffffffffu;
     int rc = store_open(&sv->w, sv->db, &wo, &cfg);
@@ -335,8 +336,8 @@ int writer_start(struct srv *sv)
     atomic_store(&sv->notices, notices);
     sv->live_dirty = true;
     if (!sv->o.quiet)
-        fprintf(stderr, "rebound serve: store %s: %llu events, %llu suppressed\n", sv->db, events,
-                supp);
+        fprintf(stderr, "rebound serve: store %s: %llu events, %llu suppressed\n", sv->w->shown,
+                events, supp);
     if (pthread_create(&sv->writer, NULL, writer_main, sv) != 0) {
         fputs("rebound serve: cannot start the writer thread\n", stderr);
         sv->w = store_close(sv->w);
@@ -364,7 +365,9 @@ int live_report_json(struct srv *sv, struct buf *out)
         rc = report_finish(sv->live);
         buf_reset(&sv->live_json);
         char source[4200];
-        snprintf(source, sizeof source, "store %s (live)", sv->db);
+        char shown[512];
+        store_pg_redact(sv->db, shown, sizeof shown);
+        snprintf(source, sizeof source, "store %s (live)", shown);
         struct report_render_opts ro = {.source = source, .generated = (long long)time(NULL)};
         if (rc == RB_OK)
             rc = report_render(sv->live, RF_JSON, &ro, &sv->live_json);

@@ -12,14 +12,21 @@
  * LIMITS
  *   See store.h.
  *
+ *   Two write paths: one event at a time (put_event, then the rules, for SQLite), and the
+ *   bulk path of a backend with put_events (PostgreSQL): store_add queues copies of the
+ *   events and each batch is inserted in one go, its new events ruled in input order, and
+ *   committed; a batch that lost a race to another writer (the backend sets s->retry) is
+ *   run again from the queue, up to STORE_RETRIES times.
+ *
  * SEE ALSO
- *   store_sqlite.c, suppress.c, docs/store.md
+ *   store_sqlite.c, store_pg.c, suppress.c, docs/store.md
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store.h"
 
@@ -283,6 +290,8 @@ void store_event_from_record(struct store_event *e, const rb_record *r, char *ad
     e->delay_ms = -1;
 }
 
+static void batch_free(struct store_batch *b);
+
 /* ---- opening -------------------------------------------------------------------------------- */
 
 int store_default_path(char *out, size_t cap)
@@ -304,13 +313,13 @@ int store_open(struct store **out, const char *target, const struct store_open_o
     *out = NULL;
     if (!target || !target[0])
         return RB_EINVAL;
-    if (strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0) {
-        /* XXX issue 9: the PostgreSQL backend plugs in here (store_pg_ops) */
-        return RB_EINVAL;
-    }
+    bool pg = strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0;
     struct store_open_opts dflt = {.create = true, .busy_timeout_ms = 5000};
-    int rc = store_sqlite_ops.open(out, target, o ? o : &dflt);
+    if (!o)
+        o = &dflt;
+    int rc = (pg ? &store_pg_ops : &store_sqlite_ops)->open(out, target, o);
     if (*out) {
+        (*out)->per_event = o->per_event;
         if (cfg)
             (*out)->cfg = *cfg;
         else
@@ -324,6 +333,9 @@ struct store *store_close(struct store *s)
     if (s) {
         if (s->in_tx)
             s->ops->rollback(s);
+        batch_free(s->batch); /* events queued and not finished are dropped, like an open
+                                 transaction */
+        s->batch = NULL;
         s->ops->close(s);
     }
     return NULL;
@@ -361,64 +373,298 @@ static int fail(struct store *s, int rc)
     return rc;
 }
 
+/* apply_rules - the rules for one new event e, inside the open transaction; fills r */
+static int apply_rules(struct store *s, const struct store_event *e, struct store_add_result *r)
+{
+    if (!e->recipient[0])
+        return RB_OK;
+    int rc;
+    char hex[2 * STORE_KEY_BYTES + 1];
+    store_key_hex(e->key, hex);
+    struct suppress_input in = {e->kind,   e->reason,    e->category, e->scope,
+                                e->remedy, e->permanent, e->time,     hex};
+    enum suppress_class cls = suppress_classify(&in);
+    struct suppress_state st;
+    struct suppress_decision d;
+    memset(&st, 0, sizeof st);
+    bool found = false;
+    if (cls == SUPPRESS_C_DELIVERY || cls == SUPPRESS_C_SOFT || cls == SUPPRESS_C_MAILBOX_FULL) {
+        if ((rc = s->ops->state_get(s, e->recipient, &st, &found)) != RB_OK)
+            return rc;
+    }
+    suppress_apply(&s->cfg, &st, &in, &d);
+    /* a state never stored needs no delete; a hard bounce or a complaint clears
+     * whatever streak there was without reading it first (one DELETE) */
+    bool write = d.state_changed && (found || !suppress_state_empty(&st));
+    if (cls == SUPPRESS_C_HARD || cls == SUPPRESS_C_COMPLAINT)
+        write = true;
+    if (write && (rc = s->ops->state_put(s, e->recipient, &st)) != RB_OK)
+        return rc;
+    if (d.sender_alert) {
+        struct store_sender_alert a = {
+            e->sender_domain, e->sending_ip, rb_category_name(e->category),
+            e->provider,      e->time,       hex};
+        if ((rc = s->ops->alert_add(s, &a)) != RB_OK)
+            return rc;
+        r->sender_alert = true;
+    }
+    if (d.suppress) {
+        struct store_suppression sp = {e->recipient, d.reason, d.rule, d.keys,
+                                       e->time ? e->time : (long long)time(NULL)};
+        bool changed = false;
+        if ((rc = s->ops->supp_set(s, &sp, false, &changed)) != RB_OK)
+            return rc;
+        r->suppressed = changed;
+        r->rule = d.rule;
+    }
+    return RB_OK;
+}
+
+/* needs_state - whether the rules read or write e's recipient's state or list entry (the
+ * addresses the bulk path prefetches and locks) */
+static bool needs_state(const struct store_event *e)
+{
+    if (!e->recipient[0])
+        return false;
+    struct suppress_input in = {e->kind,   e->reason,    e->category, e->scope,
+                                e->remedy, e->permanent, e->time,     ""};
+    enum suppress_class cls = suppress_classify(&in);
+    return cls != SUPPRESS_C_NONE && cls != SUPPRESS_C_SENDER;
+}
+
+static void count(struct store_totals *t, const struct store_add_result *r)
+{
+    t->added += r->inserted;
+    t->dup += !r->inserted;
+    t->suppressed += r->suppressed;
+    t->alerts += r->sender_alert;
+}
+
+/* ---- the bulk path: events queued, stored and ruled a batch at a time ----------------------
+ *
+ * The queue owns deep copies of the events: their strings go to a list of arena chunks
+ * (pointers into a chunk stay valid as the queue grows). */
+
+#define BATCH_CHUNK (1u << 20) /* bytes per arena chunk (a bigger string gets its own) */
+
+struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+struct store_batch {
+    struct store_event *ev;
+    size_t n, cap;
+    bool *inserted;
+    const char **addrs; /* prefetch list, sorted and distinct */
+    struct chunk *chunks;
+};
+
+static void batch_clear(struct store_batch *b)
+{
+    b->n = 0;
+    for (struct chunk *c = b->chunks; c; c = c->next)
+        c->used = 0;
+}
+
+static void batch_free(struct store_batch *b)
+{
+    if (!b)
+        return;
+    for (struct chunk *c = b->chunks, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(b->ev);
+    free(b->inserted);
+    free(b->addrs);
+    free(b);
+}
+
+/* batch_str - a copy of str in the arena; NULL when out of memory */
+static const char *batch_str(struct store_batch *b, const char *str)
+{
+    if (!str || !str[0])
+        return "";
+    size_t n = strlen(str) + 1;
+    struct chunk *c = b->chunks;
+    while (c && c->cap - c->used < n)
+        c = c->next;
+    if (!c) {
+        size_t cap = n > BATCH_CHUNK ? n : BATCH_CHUNK;
+        c = malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->used = 0;
+        c->cap = cap;
+        c->next = b->chunks;
+        b->chunks = c;
+    }
+    char *p = c->data + c->used;
+    memcpy(p, str, n);
+    c->used += n;
+    return p;
+}
+
+/* batch_push - queue a deep copy of e */
+static int batch_push(struct store *s, const struct store_event *e)
+{
+    struct store_batch *b = s->batch;
+    if (!b && !(b = s->batch = calloc(1, sizeof *b)))
+        return RB_ENOMEM;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 1024;
+        struct store_event *ev = realloc(b->ev, cap * sizeof *ev);
+        if (!ev)
+            return RB_ENOMEM;
+        b->ev = ev;
+        bool *ins = realloc(b->inserted, cap * sizeof *ins);
+        if (!ins)
+            return RB_ENOMEM;
+        b->inserted = ins;
+        const char **ad = realloc(b->addrs, cap * sizeof *ad);
+        if (!ad)
+            return RB_ENOMEM;
+        b->addrs = ad;
+        b->cap = cap;
+    }
+    struct store_event *c = &b->ev[b->n];
+    *c = *e;
+    const char **str[] = {&c->recipient,  &c->domain,          &c->sender, &c->sender_domain,
+                          &c->rhost,      &c->provider,        &c->status, &c->campaign,
+                          &c->sending_ip, &c->sending_domain,  &c->vmta,   &c->queue_id,
+                          &c->message_id, &c->source_event_id, &c->text,   &c->format,
+                          &c->blocklist,  &c->listed};
+    for (size_t i = 0; i < sizeof str / sizeof str[0]; i++)
+        if (!(*str[i] = batch_str(b, *str[i])))
+            return RB_ENOMEM;
+    b->n++;
+    return RB_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* batch_run - one attempt at the queued batch: insert, prefetch, rules, commit */
+static int batch_run(struct store *s, struct store_totals *t)
+{
+    struct store_batch *b = s->batch;
+    int rc = s->ops->put_events(s, b->ev, b->n, b->inserted);
+    if (rc != RB_OK)
+        return rc;
+    size_t na = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->inserted[i] && needs_state(&b->ev[i]))
+            b->addrs[na++] = b->ev[i].recipient;
+    /* sorted and distinct: a backend locks in this order, so two batches never wait on
+     * each other in a cycle */
+    qsort(b->addrs, na, sizeof *b->addrs, cmp_str);
+    size_t nd = 0;
+    for (size_t i = 0; i < na; i++)
+        if (nd == 0 || strcmp(b->addrs[nd - 1], b->addrs[i]) != 0)
+            b->addrs[nd++] = b->addrs[i];
+    if ((rc = s->ops->prefetch(s, b->addrs, nd)) != RB_OK)
+        return rc;
+    memset(t, 0, sizeof *t);
+    for (size_t i = 0; i < b->n; i++) {
+        struct store_add_result r = {.inserted = b->inserted[i]};
+        if (r.inserted && (rc = apply_rules(s, &b->ev[i], &r)) != RB_OK)
+            return rc;
+        count(t, &r);
+    }
+    return s->ops->commit(s);
+}
+
+/* batch_flush - store the queued events in one transaction, running the batch again (from
+ * its copy in memory) when the backend says a concurrent writer made it fail; a transaction
+ * the caller opened (store_begin) is joined and, holding the caller's writes, never run
+ * again */
+static int batch_flush(struct store *s)
+{
+    struct store_batch *b = s->batch;
+    if (!b || b->n == 0)
+        return RB_OK;
+    bool own = !s->in_tx;
+    for (unsigned attempt = 0;; attempt++) {
+        int rc = RB_OK;
+        s->retry = false;
+        if (own) {
+            rc = s->ops->begin(s);
+            s->in_tx = rc == RB_OK;
+        }
+        struct store_totals t;
+        if (rc == RB_OK)
+            rc = batch_run(s, &t);
+        if (rc == RB_OK) {
+            s->in_tx = false;
+            s->totals.added += t.added;
+            s->totals.dup += t.dup;
+            s->totals.suppressed += t.suppressed;
+            s->totals.alerts += t.alerts;
+            s->pending = 0;
+            batch_clear(b);
+            return RB_OK;
+        }
+        bool again = own && s->retry && attempt + 1 < STORE_RETRIES;
+        if (s->in_tx) {
+            char keep[STORE_ERR_CAP];
+            memcpy(keep, s->err, sizeof keep);
+            s->ops->rollback(s);
+            memcpy(s->err, keep, sizeof keep);
+            s->in_tx = false;
+        }
+        if (!again) {
+            batch_clear(b); /* the batch is lost as a whole, as on the one-event path */
+            s->pending = 0;
+            return rc;
+        }
+        /* back off 1, 2, 4 ... ms, plus a per-process offset so two racers part ways */
+        struct timespec ts = {
+            0, (long)((1u << attempt) * 1000000u + (unsigned)getpid() % 997u * 1000u)};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int store_add(struct store *s, const struct store_event *e, struct store_add_result *r)
 {
     struct store_add_result tmp;
     if (!r)
         r = &tmp;
     memset(r, 0, sizeof *r);
-    int rc = tx_open(s);
-    if (rc != RB_OK)
+    int rc;
+    if (s->ops->put_events && !s->per_event) {
+        if ((rc = batch_push(s, e)) != RB_OK) {
+            snprintf(s->err, sizeof s->err, "%.200s: out of memory queueing events", s->path);
+            return rc;
+        }
+        r->queued = true;
+        if (s->ops->stream)
+            s->ops->stream(s, &s->batch->ev[s->batch->n - 1]);
+        if (++s->pending >= s->cfg.batch_events)
+            return batch_flush(s);
+        return RB_OK;
+    }
+    if ((rc = tx_open(s)) != RB_OK)
         return rc;
     if ((rc = s->ops->put_event(s, e, &r->inserted)) != RB_OK)
         return fail(s, rc);
-    if (r->inserted && e->recipient[0]) {
-        char hex[2 * STORE_KEY_BYTES + 1];
-        store_key_hex(e->key, hex);
-        struct suppress_input in = {e->kind,   e->reason,    e->category, e->scope,
-                                    e->remedy, e->permanent, e->time,     hex};
-        enum suppress_class cls = suppress_classify(&in);
-        struct suppress_state st;
-        struct suppress_decision d;
-        memset(&st, 0, sizeof st);
-        bool found = false;
-        if (cls == SUPPRESS_C_DELIVERY || cls == SUPPRESS_C_SOFT ||
-            cls == SUPPRESS_C_MAILBOX_FULL) {
-            if ((rc = s->ops->state_get(s, e->recipient, &st, &found)) != RB_OK)
-                return fail(s, rc);
-        }
-        suppress_apply(&s->cfg, &st, &in, &d);
-        /* a state never stored needs no delete; a hard bounce or a complaint clears
-         * whatever streak there was without reading it first (one DELETE) */
-        bool write = d.state_changed && (found || !suppress_state_empty(&st));
-        if (cls == SUPPRESS_C_HARD || cls == SUPPRESS_C_COMPLAINT)
-            write = true;
-        if (write && (rc = s->ops->state_put(s, e->recipient, &st)) != RB_OK)
-            return fail(s, rc);
-        if (d.sender_alert) {
-            struct store_sender_alert a = {
-                e->sender_domain, e->sending_ip, rb_category_name(e->category),
-                e->provider,      e->time,       hex};
-            if ((rc = s->ops->alert_add(s, &a)) != RB_OK)
-                return fail(s, rc);
-            r->sender_alert = true;
-        }
-        if (d.suppress) {
-            struct store_suppression sp = {e->recipient, d.reason, d.rule, d.keys,
-                                           e->time ? e->time : (long long)time(NULL)};
-            bool changed = false;
-            if ((rc = s->ops->supp_set(s, &sp, false, &changed)) != RB_OK)
-                return fail(s, rc);
-            r->suppressed = changed;
-            r->rule = d.rule;
-        }
-    }
+    if (r->inserted && (rc = apply_rules(s, e, r)) != RB_OK)
+        return fail(s, rc);
+    count(&s->totals, r);
     if (++s->pending >= s->cfg.batch_events) {
         if ((rc = s->ops->commit(s)) != RB_OK)
             return fail(s, rc);
         s->in_tx = false;
     }
     return RB_OK;
+}
+
+void store_totals(const struct store *s, struct store_totals *out)
+{
+    *out = s->totals;
 }
 
 int store_begin(struct store *s)
@@ -428,6 +674,8 @@ int store_begin(struct store *s)
 
 int store_finish(struct store *s)
 {
+    if (s->batch && s->batch->n)
+        return batch_flush(s);
     if (!s->in_tx)
         return RB_OK;
     int rc = s->ops->commit(s);

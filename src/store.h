@@ -6,11 +6,10 @@
  *   A store keeps every event (one row per event, idempotent on a stable key), the
  *   suppression list, the per-recipient state of the suppression rules (suppress.h) and
  *   sender alerts. Callers use the store_* functions; a backend implements struct
- *   store_ops. SQLite (store_sqlite.c) is the default; a PostgreSQL backend (issue 9) plugs
- *   in behind the same operations: store_open() chooses by the target ("postgresql://..."
- *   would select it), and every rule step (state_get, suppression_set, state_put) happens
- *   inside the caller's begin/commit, so a backend whose state_get locks the row
- *   (SELECT ... FOR UPDATE) keeps decisions correct when several ingests race.
+ *   store_ops. SQLite (store_sqlite.c) is the default; PostgreSQL (store_pg.c) is chosen by
+ *   a "postgresql://" or "postgres://" target. Every rule step (state_get, supp_set,
+ *   state_put) happens inside the transaction that stores the event, so a backend that
+ *   locks the recipient's state there keeps decisions correct when several ingests race.
  *
  *   Writing: store_add() takes one event: it computes nothing itself (the key is set by
  *   store_event_key()), inserts the event if its key is new and only then applies the
@@ -123,6 +122,10 @@ struct store_open_opts {
     unsigned busy_timeout_ms; /* wait for another writer's lock this long */
     bool durable;             /* a commit survives a power loss too (fsync per commit), not
                                  only a crash of the process */
+    bool per_event;           /* store_add stores each event at once and answers its outcome
+                                 (store_add_result), also on a bulk backend (PostgreSQL: a
+                                 round trip per event); off, a bulk backend queues events and
+                                 counts their outcomes in store_totals() */
 };
 
 typedef int (*store_supp_cb)(const struct store_suppression *s, void *ud);
@@ -168,7 +171,31 @@ struct store_ops {
     int (*notice_add)(struct store *s, const struct store_notice *n, bool *added);
     /* notices_iterate - every notice, oldest first; a non-zero cb return stops, returned */
     int (*notices_iterate)(struct store *s, store_notice_cb cb, void *ud);
+
+    /* The bulk path, optional (both NULL: store_add goes one event at a time through
+     * put_event, as SQLite does). A backend for which a round trip per event is the cost
+     * (PostgreSQL) sets both: store_add then queues the events of a batch and, at the batch
+     * boundary, calls put_events, then prefetch, then runs the rules of the new events in
+     * input order through state_get/state_put/supp_set/alert_add, then commit.
+     * put_events - insert the events whose key is new, in one go; inserted[i] says which
+     * (of two equal events in ev, the first is the new one) */
+    int (*put_events)(struct store *s, const struct store_event *ev, size_t n, bool *inserted);
+    /* prefetch - read, and lock for the open transaction, the rules' state and the list
+     * entries of addrs (n distinct addresses): the rule calls that follow in the same
+     * transaction are answered from memory and their writes sent at commit */
+    int (*prefetch)(struct store *s, const char *const *addrs, size_t n);
+    /* stream - optional (NULL = nothing): e was queued for the next put_events (e is the
+     * queue's copy, valid until then); a backend may start sending it, so the server works
+     * while the caller reads on. Failures only turn streaming off: put_events decides. */
+    void (*stream)(struct store *s, const struct store_event *e);
 };
+
+/* What the store_add calls on a handle have done so far (committed batches only). */
+struct store_totals {
+    unsigned long long added, dup, suppressed, alerts;
+};
+
+struct store_batch; /* events queued for the bulk path (store.c) */
 
 /* The head every backend's handle starts with. */
 struct store {
@@ -176,8 +203,15 @@ struct store {
     struct suppress_config cfg;
     bool in_tx;
     unsigned long pending; /* events in the open transaction */
-    char path[4096];       /* target as opened (for messages) */
+    char path[4096];       /* target as opened (second connections read it; it may hold a
+                              password: print shown instead) */
+    char shown[512];       /* the target for messages, a connection string's password hidden */
     char err[STORE_ERR_CAP];
+    bool retry;                 /* set by a backend: the failed transaction may succeed when
+                                   run again (deadlock, serialization failure, a race lost) */
+    struct store_totals totals; /* store_totals() */
+    struct store_batch *batch;  /* the bulk path's queue; owned by store.c */
+    bool per_event;             /* store_open_opts.per_event */
 };
 
 /* Outcome of store_add for one event. */
@@ -185,10 +219,20 @@ struct store_add_result {
     bool inserted;   /* new event (false: already stored, nothing else done) */
     bool suppressed; /* the rules added the recipient to the suppression list */
     bool sender_alert;
+    bool queued;      /* bulk path: the event waits in the batch, the three flags above are
+                         false and its outcome is counted in store_totals() when the batch
+                         commits */
     const char *rule; /* static, when suppressed */
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops; /* store_pg.c: postgresql://... targets */
+
+#define STORE_RETRIES 8 /* times the bulk path runs a batch again after a lost race */
+
+/* store_pg_redact - target into out (size cap) with the password of a connection string
+ * (user:password@ and password=...) replaced by "***" (store_pg.c). */
+void store_pg_redact(const char *target, char *out, size_t cap);
 
 /* store_default_path - $XDG_DATA_HOME/rebound/rebound.db, else
  * $HOME/.local/share/rebound/rebound.db, into out (size cap). RB_OK, or RB_EINVAL when
@@ -232,8 +276,13 @@ int store_add(struct store *s, const struct store_event *e, struct store_add_res
 /* store_begin - open a write transaction now (store_add and the list's writes then join
  * it until store_finish or a batch boundary); for bulk imports. */
 int store_begin(struct store *s);
-/* store_finish - commit the open batch, if any. */
+/* store_finish - commit the open batch, if any (on the bulk path: store the queued events,
+ * apply their rules and commit). */
 int store_finish(struct store *s);
+/* store_totals - new events, duplicates, suppressions and sender alerts of the store_add
+ * calls on s so far, counting committed batches only (exact on both paths, where the
+ * per-call result of a queued event is not). */
+void store_totals(const struct store *s, struct store_totals *out);
 
 /* store_suppress_set - add (or with replace, overwrite) an entry, in its own transaction
  * unless one is open. *changed may be NULL. */

@@ -365,6 +365,7 @@ static int sq_open(struct store **out, const char *target, const struct store_op
         return RB_ENOMEM;
     ss->base.ops = &store_sqlite_ops;
     snprintf(ss->base.path, sizeof ss->base.path, "%s", target);
+    snprintf(ss->base.shown, sizeof ss->base.shown, "%s", target);
     ss->readonly = o->readonly;
     ss->busy_ms = o->busy_timeout_ms;
     int fresh, rc = check_file(ss, target, o, &fresh);

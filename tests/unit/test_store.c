@@ -438,9 +438,11 @@ static void test_refusals(void)
     CHECK(!exists(path), "a reader created the file");
     store_close(s);
 
-    /* a target no backend handles yet */
-    rc = store_open(&s, "postgresql://localhost/rebound", NULL, NULL);
-    CHECK_INT(rc, RB_EINVAL, "postgresql");
+    /* a PostgreSQL target goes to that backend (issue 9): a server that is not there is a
+     * clear error (tests/pg/ test the backend against a real server) */
+    rc = store_open(&s, "postgresql:///rebound?host=/nonexistent-rebound-dir", NULL, NULL);
+    CHECK_INT(rc, RB_EIO, "postgresql, no server");
+    CHECK(s && strstr(store_error(s), "not reachable"), "postgresql error text");
     store_close(s);
 }
 
