@@ -335,6 +335,22 @@ static struct slice embedded_report(const struct rb_parser *bp)
     return slice_make(q, (size_t)(e - q));
 }
 
+/* dsn_local_program - did this recipient block fail in a local delivery program: an alias
+ * to a pipe ("Final-Recipient: rfc822;|/usr/bin/prog", "X-Actual-Recipient: X-Unix;
+ * |/bin/prog", as Exim and Sendmail write them) or a Diagnostic-Code of type X-Unix (the
+ * program's exit status)? */
+static int dsn_local_program(const struct dsn_rcpt *d)
+{
+    struct slice f = dsn_value_untyped(d->final_recipient);
+    if (f.len && f.p[0] == '|')
+        return 1;
+    static const char xu[] = "x-unix";
+    struct slice x = slice_trim(d->x_actual_recipient), g = slice_trim(d->diagnostic_code);
+    if (x.len >= sizeof xu - 1 && slice_eq_ci(slice_make(x.p, sizeof xu - 1), xu))
+        return 1;
+    return g.len >= sizeof xu - 1 && slice_eq_ci(slice_make(g.p, sizeof xu - 1), xu);
+}
+
 static int dsn_records(struct rb_parser *bp, const struct mime_part *pt, struct slice raw)
 {
     buf_reset(&bp->body);
@@ -382,6 +398,7 @@ static int dsn_records(struct rb_parser *bp, const struct mime_part *pt, struct 
         r->diag = arena_add(bp, d->diagnostic_code.p, d->diagnostic_code.len);
         r->date = arena_add(bp, dt.p, dt.len);
         r->hint = bounce_category_hint(d->x_bounce_category);
+        r->mailer = dsn_local_program(d);
         /* the notice paragraph about this recipient: the diagnostic when the report has
          * none, and the SMTP command ("in reply to RCPT TO command") when it names one */
         struct slice t = text_diag_for(bp, a);
@@ -603,6 +620,25 @@ static void sisimai_filtered(const struct rb_parser *bp, const struct prec *pr, 
         classify_recast(v, RB_REASON_FILTERED, "userunknown-unconfirmed");
 }
 
+/* by_code_only - was the verdict decided by no phrase: only the codes' generic meaning
+ * (data/status-map.tsv), or nothing at all? */
+static int by_code_only(const rb_verdict *v)
+{
+    static const char *const weak[] = {"status-map", "reply-code-map", "no-rule",
+                                       "onhold-unexplained", "x-unix-exit"};
+    for (size_t k = 0; k < sizeof weak / sizeof weak[0]; k++)
+        if (strcmp(v->rule, weak[k]) == 0)
+            return 1;
+    return 0;
+}
+
+/* unexplained - did neither a phrase nor the codes say why: no rule decided, or only a code
+ * with no meaning of its own (X.0.0, 4.3.0 ...: onhold)? */
+static int unexplained(const rb_verdict *v)
+{
+    return (v->reason == RB_REASON_ONHOLD || v->reason == RB_REASON_UNDEFINED) && by_code_only(v);
+}
+
 struct emit_ctx {
     rb_record_cb cb;
     void *ud;
@@ -638,6 +674,35 @@ static int emit(struct rb_parser *bp, struct prec *pr, const struct emit_ctx *ec
         v->reason = RB_REASON_ONHOLD;
         v->rule = "onhold-unexplained";
     }
+    /* a local delivery program failed (pipe alias, X-Unix exit status) and neither a phrase
+     * nor the status code says why: the mailer's own failure, whatever generic code the MTA
+     * wrapped it in (sendmail "4.5.0" with "X-Unix; 71", Exim "5.0.0" for a pipe); a media
+     * (X.6) or security (X.7) code still says more */
+    if ((pr->mailer ||
+         slice_eq_ci(slice_make(v->reply.diagtype, strlen(v->reply.diagtype)), "X-Unix")) &&
+        v->reply.status_subject != 6 && v->reply.status_subject != 7 && unexplained(v))
+        classify_recast(v, RB_REASON_MAILERERROR, "local-program");
+    /* a delay notice ("Action: delayed") whose only evidence is a code without a meaning
+     * of its own (4.0.0, 4.4.0, 4.5.0: status-map prio 15 or less) or nothing: the message
+     * is still queued and its delivery is running late, Sisimai's expired. Parse only: a
+     * log's deferral (ingest) is no report about the message's fate. */
+    if (slice_eq_ci(slice_make(in.action, strlen(in.action)), "delayed") && by_code_only(v) &&
+        classify_code_prio(&v->reply) <= 15 &&
+        (v->reply.status_class == 4 || v->reply.status_class == 0) &&
+        v->reply.status_subject != 6 && v->reply.status_subject != 7 &&
+        v->reason != RB_REASON_MAILERERROR)
+        classify_recast(v, RB_REASON_EXPIRED, "delayed-unexplained");
+    /* refused at the greeting or EHLO/HELO with nothing more said ("after EHLO ...: 550
+     * Rejected"): the receiver would not talk to the sending host at all */
+    if (unexplained(v) &&
+        (strcmp(v->reply.command, "EHLO") == 0 || strcmp(v->reply.command, "HELO") == 0))
+        classify_recast(v, RB_REASON_BLOCKED, "refused-at-helo");
+    /* refused at MAIL FROM with no phrase saying why, only a generic code ("550 5.7.1
+     * Access denied (in reply to MAIL FROM command)"): the receiver refused the sender */
+    if (by_code_only(v) && strcmp(v->reply.command, "MAIL") == 0 &&
+        (v->reason == RB_REASON_ONHOLD || v->reason == RB_REASON_UNDEFINED ||
+         v->reason == RB_REASON_SECURITYERROR || v->reason == RB_REASON_SYSTEMERROR))
+        classify_recast(v, RB_REASON_REJECTED, "refused-at-mail-from");
     sisimai_filtered(bp, pr, v);
     /* a failure with no code at all gets Sisimai's pseudo status, so results compare */
     if (!v->reply.status[0] && v->reason != RB_REASON_DELIVERED &&
@@ -745,6 +810,33 @@ static int is_inside(const struct mime_msg *m, int i, int root)
     return 0;
 }
 
+/* forwarded_report - a gateway that passes on the bounce it received as an attachment
+ * (its own notice names no recipient, the attached message is the multipart/report, as
+ * mail security relays such as Trend Micro's do): read the attached report's
+ * delivery-status part, and take the original message from inside it. */
+static int forwarded_report(struct rb_parser *bp, int orig)
+{
+    const struct mime_msg *m = &bp->mm;
+    int dsn = -1, inner = -1;
+    for (size_t i = (size_t)orig + 1; i < m->nparts && is_inside(m, (int)i, orig); i++) {
+        int k = m->parts[i].kind;
+        if (k == MIME_K_DSN && dsn < 0)
+            dsn = (int)i;
+        else if ((k == MIME_K_MESSAGE || k == MIME_K_RFC822_HDRS) && dsn >= 0 && inner < 0)
+            inner = (int)i;
+    }
+    if (dsn < 0)
+        return RB_OK;
+    int rc = dsn_records(bp, &m->parts[dsn], slice_make("", 0));
+    if (rc != RB_OK || bp->nrec == 0 || inner < 0)
+        return rc;
+    bp->addresser = bp->subject = bp->messageid = bp->listid = bp->dkim_d = bp->dkim_s = 0;
+    original_headers(bp, mime_part_inner_hdr(m, &m->parts[inner]));
+    if (!bp->addresser)
+        bp->addresser = bp->bounce_to;
+    return RB_OK;
+}
+
 int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb, void *ud)
 {
     reset_message(bp);
@@ -832,6 +924,8 @@ int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb
         rc = dialect_amend(bp, top);
     if (rc == RB_OK && bp->nrec == 0)
         rc = dialect_records(bp, top);
+    if (rc == RB_OK && bp->nrec == 0 && dsn < 0 && fb < 0 && orig >= 0)
+        rc = forwarded_report(bp, orig);
     if (rc == RB_OK && bp->nrec == 0)
         rc = text_records(bp);
     if (rc == RB_OK && bp->nrec == 0 && is_auto_reply(bp, top) && !is_bounce_sender(bp) &&

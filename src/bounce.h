@@ -37,6 +37,7 @@ struct prec {
     rb_reason hint;
     int temporary; /* the format says the failure is transient (pseudo status class 4) */
     int cmd_read;  /* command was looked for already (it may be "", none named) */
+    int mailer;    /* delivered to a local program (pipe recipient, X-Unix diagnostic type) */
     unsigned defects;
 };
 
@@ -96,6 +97,9 @@ struct slice text_block(const struct rb_parser *bp, struct slice t);
  * starts, or len if there is none. */
 size_t text_original_start(const char *p, size_t len);
 
+/* classify_code_prio - (classify.c) how much the reply's codes alone say: the prio of its
+ * status-map row or basic-code row (data/status-map.tsv), the higher; 0 if neither. */
+int classify_code_prio(const rb_reply *rp);
 /* classify_recast - (classify.c) give verdict v another reason, decided by the bounce's
  * format rather than a rule: category, scope, remedy and hardbounce follow the reason's
  * defaults under the classifier's safety invariant; rule is a static id. */

@@ -253,6 +253,19 @@ static void build_index(struct rb_parser *bp)
         qsort(bp->addrs, bp->naddr, sizeof *bp->addrs, addr_ref_cmp);
 }
 
+/* dsn_field_line - does the line at p start with an RFC 3464 recipient field name? */
+static int dsn_field_line(const char *p, size_t n)
+{
+    static const char *const f[] = {
+        "Final-Recipient:", "Original-Recipient:", "X-Actual-Recipient:"};
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+        size_t m = strlen(f[k]);
+        if (n >= m && mem_eq_ci(p, f[k], m))
+            return 1;
+    }
+    return 0;
+}
+
 struct slice text_diag_for(struct rb_parser *bp, struct slice addr)
 {
     const char *p = bp->notice.p;
@@ -278,6 +291,10 @@ struct slice text_diag_for(struct rb_parser *bp, struct slice addr)
         size_t ls = as;
         while (ls > 0 && p[ls - 1] != '\n')
             ls--;
+        /* a delivery-status block pasted into the notice (a report whose MIME boundary
+         * went missing) is fields, not prose about the recipient */
+        if (dsn_field_line(p + ls, end - ls))
+            continue;
         size_t le = line_end(p, end, as);
         struct slice d = paragraph(p, end, ls, le, as, ae);
         if (d.len)

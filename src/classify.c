@@ -343,6 +343,20 @@ const char *classify_host_provider(const char *host, size_t n)
     return host ? provider_from_host(host, n) : NULL;
 }
 
+/* How MTAs word RFC 3463's 4.4.1 "no answer from host" (errno ETIMEDOUT, as Postfix,
+ * Exim, sendmail and Exchange print it). */
+static const char *const no_answer_texts[] = {"connection timed out", "connection timeout"};
+
+int classify_code_prio(const rb_reply *rp)
+{
+    const struct status_map *sm = status_map_find(rp);
+    int prio = sm ? sm->prio : 0;
+    if (rp->replycode >= 200 && rp->replycode < 600 &&
+        basic_map_table[rp->replycode - 200].prio > prio)
+        prio = basic_map_table[rp->replycode - 200].prio;
+    return prio;
+}
+
 void classify_recast(rb_verdict *v, rb_reason reason, const char *rule)
 {
     if (reason >= RB_REASON__COUNT)
@@ -481,10 +495,16 @@ int rb_classify(rb_scratch *s, const rb_input *in, rb_verdict *out)
         out->rule = "dialect-hint";
         out->provider_meaning = NULL;
     }
-    /* A report that gives up ("Action: failed") on a 4.4.1/4.4.2 (no answer, connection
-     * dropped) retried until its queue lifetime ran out: the delivery expired. */
-    if (in->action && strcmp(in->action, "failed") == 0 && rp->status_class == 4 &&
-        rp->status_subject == 4 && (rp->status_detail == 1 || rp->status_detail == 2) &&
+    /* A report that gives up ("Action: failed") on a 4.4.1 (no answer from host), or on a
+     * transient network error whose text says the same ("Connection timed out"), retried
+     * until its queue lifetime ran out: the delivery expired. A 4.4.2 (bad connection: the
+     * host answered, then dropped the session) stays a network error. */
+    int no_answer = rp->status_subject == 4 && rp->status_detail == 1;
+    if (!no_answer && reason == RB_REASON_NETWORKERROR && rp->status_class == 4)
+        for (size_t k = 0; k < sizeof no_answer_texts / sizeof no_answer_texts[0]; k++)
+            if (memmem_ci(rp->text, rp->text_len, no_answer_texts[k], strlen(no_answer_texts[k])))
+                no_answer = 1;
+    if (in->action && strcmp(in->action, "failed") == 0 && rp->status_class == 4 && no_answer &&
         prio < 70) {
         reason = RB_REASON_EXPIRED;
         cat = RB_CAT__COUNT;

@@ -28,8 +28,15 @@
  *       addr
  *       ----- Non-delivered information -----
  *       The number of messages in recipient's mailbox exceeded the local limit.
+ *   fml (the mailing list manager, 4.x)
+ *     "X-MLServer: fml [...]" and a Message-ID "<digits.FML...@...>". The notice (up to
+ *     "Original mail as follows:") is about the addresses that end a sentence, "... <addr>.":
+ *     the list address for a refused post ("You are not a member of this mailing list
+ *     <list@example.org>." = rejected) or a loop ("Duplicated Message-ID in <list@...>." =
+ *     systemerror); the reason is fml's wording in the text, else in the Subject ("Loop
+ *     Alert:", "Security Alert").
  *   Format facts come from the carriers' bounces as documented by Sisimai's Lhost::EZweb,
- *   Lhost::KDDI and Lhost::Biglobe (BSD-2-Clause); the code is our own.
+ *   Lhost::KDDI, Lhost::Biglobe and Lhost::FML (BSD-2-Clause); the code is our own.
  *
  *   Lines with 8-bit bytes (the Japanese explanation, decoded to UTF-8 by the MIME reader)
  *   carry no address or reply and are skipped. Every record gets the carrier's sentence(s)
@@ -557,4 +564,110 @@ static int biglobe_records(struct rb_parser *bp, struct slice hdr)
 static const struct dialect biglobe = {
     .name = "Biglobe", .detect = biglobe_detect, .records = biglobe_records};
 
-const struct dialect *const dialects_jp[] = {&ezweb, &kddi, &biglobe, NULL};
+/* ---- fml (the Japanese mailing list manager) ------------------------------------------ */
+
+/* fml's notices name their reason in the text (first) or in the Subject. */
+static const struct jp_phrase fml_phrases[] = {
+    {"NOT MEMBER article from ", RB_REASON_REJECTED},
+    {"reject mail from ", RB_REASON_REJECTED},
+    {"header may cause mail loop", RB_REASON_REJECTED},
+    {"reject spammers:", RB_REASON_REJECTED},
+    {"You are not a member of this mailing list", RB_REASON_REJECTED},
+    {"Duplicated Message-ID", RB_REASON_SYSTEMERROR},
+    {"has detected a loop condition so that", RB_REASON_SYSTEMERROR},
+    {"Loop Back Warning:", RB_REASON_SYSTEMERROR},
+    {"Security alert:", RB_REASON_SECURITYERROR},
+};
+static const struct jp_phrase fml_titles[] = {
+    {"NOT MEMBER article from ", RB_REASON_REJECTED},
+    {"reject mail ", RB_REASON_REJECTED},
+    {"Spam mail from a spammer is rejected", RB_REASON_REJECTED},
+    {"are not member", RB_REASON_REJECTED},
+    {"fml system error message", RB_REASON_SYSTEMERROR},
+    {"Loop Alert: ", RB_REASON_SYSTEMERROR},
+    {"Loop Back Warning: ", RB_REASON_SYSTEMERROR},
+    {"WARNING: UNIX FROM Loop", RB_REASON_SYSTEMERROR},
+    {"Security Alert", RB_REASON_SECURITYERROR},
+};
+
+/* fml_detect - "X-MLServer: fml [fml 4.0.3 ...]" and fml's own Message-ID
+ * "<200504292334.FMLAAAA0.list@example.org>". */
+static int fml_detect(const struct rb_parser *bp, struct slice hdr)
+{
+    (void)bp;
+    return hdr_has(hdr, "X-MLServer", "fml") && hdr_has(hdr, "Message-ID", ".FML");
+}
+
+/* fml_rcpt - a sentence ending in "<addr>." names the address the notice is about ("You are
+ * not a member of this mailing list <list@example.org>.", "Duplicated Message-ID in
+ * <list@example.org>."); sets *a (borrowed from l). */
+static int fml_rcpt(struct slice l, struct slice *a)
+{
+    struct slice t = slice_trim(l);
+    if (t.len < 6 || t.p[t.len - 1] != '.' || t.p[t.len - 2] != '>')
+        return 0;
+    size_t k = t.len - 2;
+    while (k > 0 && t.p[k - 1] != '<' && t.p[k - 1] != ' ')
+        k--;
+    if (k == 0 || t.p[k - 1] != '<')
+        return 0;
+    *a = slice_make(t.p + k, t.len - 2 - k);
+    return a->len > 2 && memchr(a->p, '@', a->len) != NULL;
+}
+
+/* fml_finish - record ri: the lines [s, e) as its diagnostic, the reason they (else the
+ * Subject) name as its hint. */
+static void fml_finish(struct rb_parser *bp, size_t ri, const char *p, size_t s, size_t e,
+                       struct slice subject)
+{
+    struct slice l;
+    buf_reset(&bp->tmp);
+    for (size_t pos = s; next_line(p, e, &pos, &l);)
+        tmp_join(bp, l);
+    size_t diag = tmp_to_arena(bp);
+    struct prec *r = &bp->recs[ri];
+    r->diag = diag;
+    const char *d = arena_str(bp, diag);
+    r->hint = phrase_reason(fml_phrases, sizeof fml_phrases / sizeof fml_phrases[0], d, strlen(d));
+    if (r->hint == RB_REASON_UNDEFINED)
+        r->hint = phrase_reason(fml_titles, sizeof fml_titles / sizeof fml_titles[0], subject.p,
+                                subject.len);
+}
+
+static int fml_records(struct rb_parser *bp, struct slice hdr)
+{
+    const char *p = bp->notice.p;
+    size_t end = bp->notice_end;
+    struct slice subject = {"", 0};
+    if (!p)
+        return RB_OK;
+    mime_hdr_find(hdr, "Subject", &subject);
+    size_t pos = 0, region = 0;
+    long cur = -1;
+    struct slice l, a;
+    for (size_t ls; ls = pos, next_line(p, end, &pos, &l);) {
+        if (!fml_rcpt(l, &a))
+            continue;
+        if (cur >= 0) {
+            /* the previous address owns the lines up to this one */
+            fml_finish(bp, (size_t)cur, p, region, ls, subject);
+            region = ls;
+        }
+        struct prec *pr = prec_add(bp);
+        if (!pr)
+            break;
+        pr->rcpt = arena_add(bp, a.p, a.len);
+        if (!pr->rcpt) {
+            bp->nrec--;
+            break;
+        }
+        cur = (long)(bp->nrec - 1);
+    }
+    if (cur >= 0)
+        fml_finish(bp, (size_t)cur, p, region, end, subject);
+    return RB_OK;
+}
+
+static const struct dialect fml = {.name = "FML", .detect = fml_detect, .records = fml_records};
+
+const struct dialect *const dialects_jp[] = {&ezweb, &kddi, &biglobe, &fml, NULL};
