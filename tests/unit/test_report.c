@@ -537,8 +537,7 @@ static void test_reopen(void)
     feed(b, 20, 30);
     render_json(b, &live);
     CHECK(live.len == once.len && memcmp(live.p, once.p, once.len) == 0,
-          "reopened report equals the report of all events (%zu vs %zu bytes)", live.len,
-          once.len);
+          "reopened report equals the report of all events (%zu vs %zu bytes)", live.len, once.len);
     CHECK(find(b, "provider-throttling") != NULL && find(b, "blocklisted") != NULL,
           "reopened: diagnoses");
     report_free(a);
