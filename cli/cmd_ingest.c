@@ -33,7 +33,103 @@ struct ingest_ctx {
     int progress;           /* show a progress line on stderr */
     int meanings;           /* --meanings: the catalog's prose for each code in every event */
     struct cli_store store; /* --store / --db: every event also goes to the store */
+    struct verdict_json_cache vcache; /* the verdicts' fixed JSON, per distinct verdict */
 };
+
+/* the event's own string fields in output order; absent ("") ones are left out */
+#define EV_STRINGS(X)                                                                              \
+    X("recipient", recipient)                                                                      \
+    X("sender", sender)                                                                            \
+    X("senderdomain", senderdomain)                                                                \
+    X("destination", destination)                                                                  \
+    X("rhost", rhost)                                                                              \
+    X("rhost_ip", rhost_ip)                                                                        \
+    X("queueid", queueid)                                                                          \
+    X("messageid", messageid)                                                                      \
+    X("event_id", event_id)                                                                        \
+    X("campaign", campaign)                                                                        \
+    X("sending_ip", sending_ip)                                                                    \
+    X("sending_domain", sending_domain)                                                            \
+    X("vmta", vmta)                                                                                \
+    X("diagnosticcode", diagnosticcode)                                                            \
+    X("feedbacktype", feedbacktype)
+
+enum {
+#define X(k, f) EVS_##f,
+    EV_STRINGS(X)
+#undef X
+        EVS__N
+};
+
+#define KEY(d, first, lit) json_put_key((d), (first), (lit), sizeof(lit) - 1)
+#define EV_ROOM 512 /* keys, numbers, braces and commas of an event, beyond its strings */
+
+/* event_json - one JSON Lines record: every field of the event measured first, room reserved
+ * once, then written in place (the verdict's fields through verdict_out). */
+static int event_json(struct ingest_ctx *x, struct buf *b, const rb_event *e)
+{
+    const char *kind = rb_event_kind_name(e->kind);
+    size_t nfmt = strlen(e->format), nkind = strlen(kind), n[EVS__N];
+    size_t room = EV_ROOM + JSON_STR_MAX(nfmt) + JSON_STR_MAX(nkind);
+#define X(k, f)                                                                                    \
+    n[EVS_##f] = e->f[0] ? strlen(e->f) : 0; /* most are empty */                                  \
+    room += JSON_STR_MAX(n[EVS_##f]);
+    EV_STRINGS(X)
+#undef X
+    int rc = buf_reserve(b, room);
+    if (rc != RB_OK)
+        return rc;
+    int first = 1;
+    char *d = b->p + b->len;
+    *d++ = '{';
+    if (nfmt) {
+        d = KEY(d, &first, "format");
+        d = json_put_str(d, e->format, nfmt);
+    }
+    if (nkind) {
+        d = KEY(d, &first, "event");
+        d = json_put_str(d, kind, nkind);
+    }
+#define X(k, f)                                                                                    \
+    if (n[EVS_##f]) {                                                                              \
+        d = KEY(d, &first, k);                                                                     \
+        d = json_put_str(d, e->f, n[EVS_##f]);                                                     \
+    }
+    /* the timestamp goes after the destination, as it always has */
+    X("recipient", recipient)
+    X("sender", sender)
+    X("senderdomain", senderdomain)
+    X("destination", destination)
+    if (e->timestamp) {
+        d = KEY(d, &first, "timestamp");
+        d = json_put_int(d, e->timestamp);
+        d = KEY(d, &first, "timezoneoffset");
+        d = json_put_int(d, e->timezoneoffset);
+    }
+    X("rhost", rhost)
+    X("rhost_ip", rhost_ip)
+    X("queueid", queueid)
+    X("messageid", messageid)
+    X("event_id", event_id)
+    X("campaign", campaign)
+    X("sending_ip", sending_ip)
+    X("sending_domain", sending_domain)
+    X("vmta", vmta)
+    X("diagnosticcode", diagnosticcode)
+    X("feedbacktype", feedbacktype)
+#undef X
+    if (e->delay >= 0) { /* seconds with millisecond precision */
+        d = KEY(d, &first, "delay_ms");
+        d = json_put_int(d, (long long)(e->delay * 1000.0 + 0.5));
+    }
+    b->len = (size_t)(d - b->p);
+    b->p[b->len] = '\0';
+    rc = x->meanings ? verdict_json_fields_opt(b, &first, &e->verdict, 0)
+                     : verdict_json_compact(b, &first, &e->verdict, &x->vcache);
+    if (rc == RB_OK)
+        rc = buf_append(b, "}\n", 2);
+    return rc;
+}
 
 static int on_event(const rb_event *e, void *ud)
 {
@@ -62,42 +158,7 @@ static int on_event(const rb_event *e, void *ud)
             rc = buf_printf(b, "\t%s\t%s\n", rb_reason_name(v->reason),
                             rb_category_name(v->category));
     } else {
-        int first = 1;
-        rc = buf_putc(b, '{');
-/* fields the source does not give are left out (a log line rarely has them all) */
-#define S(k, val)                                                                                  \
-    if (rc == RB_OK && (val)[0])                                                                   \
-    rc = json_key_str(b, &first, k, (val))
-        S("format", e->format);
-        S("event", rb_event_kind_name(e->kind));
-        S("recipient", e->recipient);
-        S("sender", e->sender);
-        S("senderdomain", e->senderdomain);
-        S("destination", e->destination);
-        if (rc == RB_OK && e->timestamp)
-            rc = json_key_int(b, &first, "timestamp", e->timestamp);
-        if (rc == RB_OK && e->timestamp)
-            rc = json_key_int(b, &first, "timezoneoffset", e->timezoneoffset);
-        S("rhost", e->rhost);
-        S("rhost_ip", e->rhost_ip);
-        S("queueid", e->queueid);
-        S("messageid", e->messageid);
-        S("event_id", e->event_id);
-        S("campaign", e->campaign);
-        S("sending_ip", e->sending_ip);
-        S("sending_domain", e->sending_domain);
-        S("vmta", e->vmta);
-        S("diagnosticcode", e->diagnosticcode);
-        S("feedbacktype", e->feedbacktype);
-#undef S
-        if (rc == RB_OK && e->delay >= 0) { /* seconds with millisecond precision */
-            long long ms = (long long)(e->delay * 1000.0 + 0.5);
-            rc = json_key_int(b, &first, "delay_ms", ms);
-        }
-        if (rc == RB_OK)
-            rc = verdict_json_fields_opt(b, &first, v, x->meanings ? 0 : VERDICT_COMPACT);
-        if (rc == RB_OK)
-            rc = buf_append(b, "}\n", 2);
+        rc = event_json(x, b, e);
     }
     if (rc != RB_OK)
         die("output: %s", rb_strerror(rc));

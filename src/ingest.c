@@ -33,20 +33,26 @@
 #define INGEST_EV_CAP (4u << 20)   /* all strings of one event together */
 #define MAX_SKIP_REASONS 32
 
-/* queue cache geometry: QC_SETS sets of QC_WAYS slots, replaced oldest-first within a set.
- * A set's tags (hash, age) share one cache line, so a lookup touches one line plus the
- * matching slot, not every slot of the set. */
+/* queue cache geometry: QC_SETS sets of QC_WAYS ways, replaced oldest-first within a set.
+ * A set's tags (hash, age, slot) share one cache line, so a lookup touches one line plus the
+ * matching slot, not every slot of the set. The slots (half a kilobyte each) are not tied to
+ * their set: a way takes a free slot when it is filled and gives it back when its queue id
+ * is removed, last freed first, so a log whose messages come and go reuses a few warm slots
+ * instead of walking all 17 MB of them (which once cost a cache miss per message). */
 #define QC_SETS 8192
 #define QC_WAYS 4
+#define QC_SLOTS (QC_SETS * QC_WAYS)
 #define QC_QID 40
 static const unsigned short qc_field_cap[QC__FIELDS] = {160, 200, 72, 64};
 
 struct qc_set {
     uint32_t tag[QC_WAYS];           /* hash of the queue id, 0 = free */
     unsigned long long seq[QC_WAYS]; /* last use, for replacement */
+    uint32_t slot[QC_WAYS];          /* the way's slot (index into qc) while tag is set */
 };
 
 struct qc_slot {
+    uint32_t home; /* set * QC_WAYS + way holding it */
     unsigned char qid_len;
     unsigned char len[QC__FIELDS];
     char qid[QC_QID];
@@ -70,6 +76,15 @@ static const char *const format_names[] = {
 };
 
 enum mode { MODE_UNKNOWN, MODE_SYSLOG, MODE_LOCKED };
+
+/* a syslog program name and the reader it routes to (-1: none); a maillog interleaves a few
+ * (postfix/smtpd, cleanup, qmgr, smtp ...), so several are kept */
+#define N_ROUTES 8
+struct prog_route {
+    unsigned char len; /* 0 = empty */
+    char name[31];
+    int reader;
+};
 
 struct skip_reason {
     const char *reason;
@@ -102,11 +117,17 @@ struct rb_ingest {
     struct skip_reason skips[MAX_SKIP_REASONS];
     size_t n_skips;
     char err[256];
-    char last_prog[32]; /* routing cache: the previous line's program and its reader */
-    size_t last_prog_len;
-    int last_reader;
-    struct qc_set *qc_sets;  /* QC_SETS, allocated on first use */
-    struct qc_slot *qc;      /* QC_SETS * QC_WAYS */
+    struct prog_route routes[N_ROUTES]; /* routing cache: recent programs and their readers */
+    unsigned route_last, route_next;    /* the entry that matched last; the next to replace */
+    uint64_t stamp[2];                  /* the last RFC 3164 stamp parsed (bytes 0-7, 7-14) */
+    long long stamp_ts;                 /* and its time */
+    bool stamp_ok;
+    char host_tok[32]; /* " host " after that stamp (a log has one host, or a few) */
+    size_t host_tok_len;
+    struct qc_set *qc_sets; /* QC_SETS, allocated on first use */
+    struct qc_slot *qc;     /* QC_SLOTS */
+    uint32_t *qc_free;      /* stack of the free slots' indexes */
+    size_t qc_nfree;
     struct qc_slot *qc_last; /* the slot used last: a message's lines come close together */
     unsigned long long qc_seq;
 };
@@ -241,11 +262,23 @@ static bool digits(const char *p, size_t n, unsigned *out)
     return true;
 }
 
+/* digits2 - the two decimal digits at p, or -1 */
+static inline int digits2(const char *p)
+{
+    unsigned a = (unsigned)(unsigned char)p[0] - '0', b = (unsigned)(unsigned char)p[1] - '0';
+    return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+}
+
 /* "hh:mm:ss" at p (8 bytes) */
 static bool hms(const char *p, unsigned *h, unsigned *mi, unsigned *s)
 {
-    return p[2] == ':' && p[5] == ':' && digits(p, 2, h) && digits(p + 3, 2, mi) &&
-           digits(p + 6, 2, s) && *h < 24 && *mi < 60 && *s <= 60;
+    if (p[2] != ':' || p[5] != ':')
+        return false;
+    int a = digits2(p), b = digits2(p + 3), c = digits2(p + 6);
+    if (a < 0 || b < 0 || c < 0)
+        return false;
+    *h = (unsigned)a, *mi = (unsigned)b, *s = (unsigned)c;
+    return *h < 24 && *mi < 60 && *s <= 60;
 }
 
 /* ISO 8601 date-time at s; sep is 'T' or ' ' (either accepted when sep is 0). Sets *used. */
@@ -339,29 +372,20 @@ static size_t word_end(const char *p, size_t i, size_t n)
     return i;
 }
 
-/* "host prog[pid]: msg" starting at i */
-static bool host_prog(struct ingest_line *ln, size_t i)
+/* prog_tail - "prog[pid]: msg" starting at i (no space there); false if not a syslog tag */
+static bool prog_tail(struct ingest_line *ln, size_t i)
 {
-    const char *p = ln->raw.p;
+    const char *p = ln->raw.p, *end = p + ln->raw.len;
     size_t n = ln->raw.len;
-    i = skip_sp(p, i, n);
-    if (i >= n)
-        return false;
-    const char *sp = memchr(p + i, ' ', n - i);
-    if (!sp || sp == p + i)
-        return false;
-    ln->host = slice_make(p + i, (size_t)(sp - (p + i)));
-    i = skip_sp(p, (size_t)(sp - p), n);
     /* the program ends at '[' or ':'; a space first means this is no syslog tag */
     size_t p0 = i;
-    while (i < n && p[i] != '[' && p[i] != ':' && p[i] != ' ')
-        i++;
+    i = (size_t)(slice_find3(p + i, end, '[', ':', ' ') - p);
     if (i == p0 || i >= n)
         return false;
     ln->prog = slice_make(p + p0, i - p0);
     if (p[i] == '[') {
-        const char *rb = memchr(p + i, ']', n - i);
-        if (!rb)
+        const char *rb = slice_find3(p + i, end, ']', ']', ']');
+        if (rb == end)
             return false;
         i = (size_t)(rb - p) + 1;
     }
@@ -372,6 +396,21 @@ static bool host_prog(struct ingest_line *ln, size_t i)
         i++;
     ln->msg = slice_make(p + i, n - i);
     return true;
+}
+
+/* host_prog - "host prog[pid]: msg" starting at i; false if not a syslog tag */
+static bool host_prog(struct ingest_line *ln, size_t i)
+{
+    const char *p = ln->raw.p;
+    size_t n = ln->raw.len;
+    i = skip_sp(p, i, n);
+    if (i >= n)
+        return false;
+    const char *sp = slice_find3(p + i, p + n, ' ', ' ', ' ');
+    if (sp == p + n || sp == p + i)
+        return false;
+    ln->host = slice_make(p + i, (size_t)(sp - (p + i)));
+    return prog_tail(ln, skip_sp(p, (size_t)(sp - p), n));
 }
 
 static bool syslog_parse_at(struct ingest_line *ln, int year, long long now);
@@ -489,26 +528,56 @@ static bool syslog_parse_at(struct ingest_line *ln, int year, long long now)
 
 /* ---- key=value ----------------------------------------------------------------------------- */
 
+/* kv_value - the value of a key=value pair whose value starts at v */
+static struct slice kv_value(const char *v, const char *end)
+{
+    const char *e;
+    if (v < end && *v == '<') {
+        v++;
+        e = slice_find3(v, end, '>', '>', '>');
+    } else {
+        e = slice_find3(v, end, ',', ' ', ' ');
+    }
+    return slice_make(v, (size_t)(e - v));
+}
+
+/* kv_boundary - whether a key found at hit starts a pair (line start, after a separator) */
+static bool kv_boundary(struct slice msg, const char *hit)
+{
+    return hit == msg.p || hit[-1] == ' ' || hit[-1] == ',' || hit[-1] == '\t';
+}
+
 bool ingest_kv(struct slice msg, const char *key, struct slice *val)
 {
     size_t kl = strlen(key);
     const char *p = msg.p, *end = msg.p + msg.len;
+    if (msg.len < kl)
+        return false;
+    if (memcmp(p, key, kl) == 0) { /* the usual place, and then the first match */
+        *val = kv_value(p + kl, end);
+        return true;
+    }
+    if (kl >= 2 && key[kl - 1] == '=') {
+        /* every occurrence of the key ends at an '=': test the (few) '='s of the message in
+         * order, the same first match as a substring search, without one */
+        for (const char *q = p + kl - 1; q < end; q++) {
+            q = slice_find3(q, end, '=', '=', '=');
+            if (q == end)
+                break;
+            const char *hit = q - (kl - 1);
+            if (q[-1] == key[kl - 2] && memcmp(hit, key, kl - 1) == 0 && kv_boundary(msg, hit)) {
+                *val = kv_value(q + 1, end);
+                return true;
+            }
+        }
+        return false;
+    }
     while (p + kl <= end) {
         const char *hit = memmem(p, (size_t)(end - p), key, kl);
         if (!hit)
             return false;
-        if (hit == msg.p || hit[-1] == ' ' || hit[-1] == ',' || hit[-1] == '\t') {
-            const char *v = hit + kl, *e = v;
-            if (v < end && *v == '<') {
-                v++;
-                e = memchr(v, '>', (size_t)(end - v));
-                if (!e)
-                    e = end;
-            } else {
-                while (e < end && *e != ',' && *e != ' ')
-                    e++;
-            }
-            *val = slice_make(v, (size_t)(e - v));
+        if (kv_boundary(msg, hit)) {
+            *val = kv_value(hit + kl, end);
             return true;
         }
         p = hit + 1;
@@ -563,15 +632,21 @@ static struct qc_slot *qc_find(rb_ingest *ig, struct slice qid, bool create)
         if (!create)
             return NULL;
         ig->qc_sets = mem_calloc(ig->mem, QC_SETS, sizeof *ig->qc_sets);
-        ig->qc = mem_calloc(ig->mem, (size_t)QC_SETS * QC_WAYS, sizeof *ig->qc);
-        if (!ig->qc || !ig->qc_sets) {
+        ig->qc = mem_calloc(ig->mem, QC_SLOTS, sizeof *ig->qc);
+        ig->qc_free = mem_calloc(ig->mem, QC_SLOTS, sizeof *ig->qc_free);
+        if (!ig->qc || !ig->qc_sets || !ig->qc_free) {
             mem_free(ig->mem, ig->qc);
             mem_free(ig->mem, ig->qc_sets);
+            mem_free(ig->mem, ig->qc_free);
             ig->qc = NULL;
             ig->qc_sets = NULL;
+            ig->qc_free = NULL;
             return NULL;
         }
-        qc_huge_pages(ig->qc, (size_t)QC_SETS * QC_WAYS * sizeof *ig->qc);
+        for (size_t k = 0; k < QC_SLOTS; k++) /* slot 0 on top */
+            ig->qc_free[k] = (uint32_t)(QC_SLOTS - 1 - k);
+        ig->qc_nfree = QC_SLOTS;
+        qc_huge_pages(ig->qc, (size_t)QC_SLOTS * sizeof *ig->qc);
     }
     struct qc_slot *last = ig->qc_last;
     if (last && last->qid_len == qid.len && memcmp(last->qid, qid.p, qid.len) == 0)
@@ -583,7 +658,7 @@ static struct qc_slot *qc_find(rb_ingest *ig, struct slice qid, bool create)
     int victim = 0;
     for (int w = 0; w < QC_WAYS; w++) {
         if (set->tag[w] == tag) {
-            struct qc_slot *s = &ig->qc[si * QC_WAYS + (size_t)w];
+            struct qc_slot *s = &ig->qc[set->slot[w]];
             if (s->qid_len == qid.len && memcmp(s->qid, qid.p, qid.len) == 0) {
                 set->seq[w] = ++ig->qc_seq;
                 ig->qc_last = s;
@@ -595,7 +670,13 @@ static struct qc_slot *qc_find(rb_ingest *ig, struct slice qid, bool create)
     }
     if (!create)
         return NULL;
-    struct qc_slot *s = &ig->qc[si * QC_WAYS + (size_t)victim];
+    if (!set->tag[victim]) { /* a free way takes the slot freed last */
+        if (!ig->qc_nfree)   /* cannot happen: there are as many slots as ways */
+            return NULL;
+        set->slot[victim] = ig->qc_free[--ig->qc_nfree];
+    }
+    struct qc_slot *s = &ig->qc[set->slot[victim]];
+    s->home = (uint32_t)(si * QC_WAYS + (size_t)victim);
     set->tag[victim] = tag;
     set->seq[victim] = ++ig->qc_seq;
     memset(s->len, 0, sizeof s->len);
@@ -608,12 +689,13 @@ static struct qc_slot *qc_find(rb_ingest *ig, struct slice qid, bool create)
 /* the slot's set entry, to free it */
 static void qc_free_slot(rb_ingest *ig, struct qc_slot *s)
 {
-    size_t i = (size_t)(s - ig->qc);
+    size_t i = s->home;
     if (ig->qc_last == s)
         ig->qc_last = NULL;
     s->qid_len = 0;
     ig->qc_sets[i / QC_WAYS].tag[i % QC_WAYS] = 0;
     ig->qc_sets[i / QC_WAYS].seq[i % QC_WAYS] = 0;
+    ig->qc_free[ig->qc_nfree++] = (uint32_t)(s - ig->qc);
 }
 
 void ingest_qc_put(rb_ingest *ig, struct slice qid, int f, struct slice v)
@@ -676,7 +758,35 @@ enum {
 
 #define NO_FIELD ((size_t)-1) /* an empty field: points at a static "" */
 
-static int put_field(struct buf *b, size_t *off, struct slice s, bool lower)
+/* lower_ascii - ASCII letters of d[0..n) to lower case. Words of eight: a byte is upper case
+ * when, its high bit clear, adding 0x80 - 'A' sets its high bit and adding 0x80 - 'Z' - 1
+ * does not (no carry leaves a byte); bit 0x20 is then set. The last word overlaps bytes
+ * already lowered, which is harmless. */
+static void lower_ascii(char *d, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    if (n >= 8) {
+        for (size_t i = 0;; i += 8) {
+            char *w0 = i + 8 <= n ? d + i : d + n - 8;
+            uint64_t w, t;
+            memcpy(&w, w0, 8);
+            t = w & ~high;
+            uint64_t up = (t + ones * (0x80 - 'A')) & ~(t + ones * (0x80 - 'Z' - 1)) & ~w & high;
+            if (up) {
+                w |= up >> 2;
+                memcpy(w0, &w, 8);
+            }
+            if (i + 8 >= n)
+                break;
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (d[i] >= 'A' && d[i] <= 'Z')
+            d[i] = (char)(d[i] + 32);
+}
+
+static int put_field(struct buf *b, size_t *off, struct slice s, bool lower, bool nul_free)
 {
     if (!s.len) {
         *off = NO_FIELD;
@@ -692,12 +802,11 @@ static int put_field(struct buf *b, size_t *off, struct slice s, bool lower)
     d[s.len] = '\0';
     b->len += s.len + 1;
     /* a NUL inside (a JSON "\u0000") would cut the string short for C callers */
-    for (char *z = memchr(d, '\0', s.len); z; z = memchr(z, '\0', (size_t)(d + s.len - z)))
-        *z = ' ';
+    if (!nul_free)
+        for (char *z = memchr(d, '\0', s.len); z; z = memchr(z, '\0', (size_t)(d + s.len - z)))
+            *z = ' ';
     if (lower)
-        for (size_t i = 0; i < s.len; i++)
-            if (d[i] >= 'A' && d[i] <= 'Z')
-                d[i] = (char)(d[i] + 32);
+        lower_ascii(d, s.len);
     return RB_OK;
 }
 
@@ -760,7 +869,7 @@ int ingest_emit(rb_ingest *ig, const struct ingest_ev *e)
     };
     for (int f = 0; f < F__N; f++) {
         bool lower = f == F_SDOM || f == F_DEST || f == F_RHOST;
-        int rc = put_field(b, &off[f], src[f], lower);
+        int rc = put_field(b, &off[f], src[f], lower, e->nul_free);
         if (rc != RB_OK) {
             return ingest_malformed(ig, "event fields larger than 4 MB");
         }
@@ -888,7 +997,8 @@ static int lock_reader(rb_ingest *ig, size_t r)
     return RB_OK;
 }
 
-static bool syslog_header(rb_ingest *ig, struct ingest_line *ln)
+/* syslog_header_parse - parse ln's syslog header with the year rules; false if none */
+static bool syslog_header_parse(rb_ingest *ig, struct ingest_line *ln)
 {
     if (ig->year)
         return syslog_parse_at(ln, ig->year, 0);
@@ -902,6 +1012,95 @@ static bool syslog_header(rb_ingest *ig, struct ingest_line *ln)
             *ln = prev;
     }
     return true;
+}
+
+/* syslog_header - syslog_header_parse, with the repeated stamp and host taken as known */
+static bool syslog_header(rb_ingest *ig, struct ingest_line *ln)
+{
+    /* A busy log repeats its RFC 3164 stamp ("Mar  1 00:00:02") over many lines, and its
+     * time depends on those 15 bytes alone (the year settings are fixed): a line whose stamp
+     * is the last one parsed, byte for byte, takes its time; only host and program are new.
+     * syslog_parse_at takes this form whenever the line is this long, has these spaces and
+     * no <PRI>. */
+    const char *p = ln->raw.p;
+    bool rfc3164 = ln->raw.len >= 16 && p[0] != '<' && p[3] == ' ' && p[6] == ' ';
+    uint64_t k[2];
+    if (rfc3164) {
+        memcpy(&k[0], p, 8);
+        memcpy(&k[1], p + 7, 8);
+        if (ig->stamp_ok && k[0] == ig->stamp[0] && k[1] == ig->stamp[1]) {
+            ln->msg = ln->raw;
+            ln->prog = ln->host = slice_make("", 0);
+            ln->ts = 0;
+            ln->tzoff = 0;
+            /* the same host as well (" relay1 ", then no space): only the program is new;
+             * anything else, failures included, is left to host_prog */
+            size_t hl = ig->host_tok_len;
+            if (!(hl && ln->raw.len > 15 + hl && p[15 + hl] != ' ' &&
+                  memcmp(p + 15, ig->host_tok, hl) == 0 &&
+                  (ln->host = slice_make(p + 16, hl - 2), prog_tail(ln, 15 + hl))) &&
+                !host_prog(ln, 15))
+                return false;
+            ln->ts = ig->stamp_ts;
+            return true;
+        }
+    }
+    if (!syslog_header_parse(ig, ln))
+        return false;
+    if (rfc3164) {
+        ig->stamp[0] = k[0];
+        ig->stamp[1] = k[1];
+        ig->stamp_ts = ln->ts;
+        ig->stamp_ok = true;
+        /* " host " when one space each side */
+        size_t hl = ln->host.len + 2;
+        ig->host_tok_len = 0;
+        if (ln->host.p == p + 16 && p[15] == ' ' && hl <= sizeof ig->host_tok &&
+            p[14 + hl] == ' ') {
+            memcpy(ig->host_tok, p + 15, hl);
+            ig->host_tok_len = hl;
+        }
+    }
+    return true;
+}
+
+/* route_eq - whether routing cache entry c names prog */
+static bool route_eq(const struct prog_route *c, struct slice prog)
+{
+    if (c->len != prog.len)
+        return false;
+    if (prog.len >= 8 && prog.len <= 16) { /* two words cover it */
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, c->name, 8);
+        memcpy(&b0, prog.p, 8);
+        memcpy(&a1, c->name + prog.len - 8, 8);
+        memcpy(&b1, prog.p + prog.len - 8, 8);
+        return a0 == b0 && a1 == b1;
+    }
+    return memcmp(c->name, prog.p, prog.len) == 0;
+}
+
+/* route_prog - the reader of a syslog program (-1: none), through the routing cache */
+static int route_prog(rb_ingest *ig, struct slice prog)
+{
+    if (!prog.len || prog.len >= sizeof ig->routes[0].name)
+        return reader_for_prog(prog);
+    if (route_eq(&ig->routes[ig->route_last], prog))
+        return ig->routes[ig->route_last].reader;
+    for (unsigned k = 0; k < N_ROUTES; k++) {
+        if (route_eq(&ig->routes[k], prog)) {
+            ig->route_last = k;
+            return ig->routes[k].reader;
+        }
+    }
+    int r = reader_for_prog(prog);
+    struct prog_route *c = &ig->routes[ig->route_next];
+    ig->route_last = ig->route_next;
+    ig->route_next = (ig->route_next + 1) % N_ROUTES;
+    c->len = (unsigned char)prog.len;
+    memcpy(c->name, prog.p, prog.len);
+    c->reader = r;
+    return r;
 }
 
 static int route_line(rb_ingest *ig, struct ingest_line *ln)
@@ -926,18 +1125,7 @@ static int route_line(rb_ingest *ig, struct ingest_line *ln)
     if (syslog_header(ig, ln)) {
         if (ig->mode == MODE_UNKNOWN)
             ig->mode = MODE_SYSLOG;
-        int r;
-        if (ln->prog.len == ig->last_prog_len && ig->last_prog_len &&
-            memcmp(ln->prog.p, ig->last_prog, ln->prog.len) == 0) {
-            r = ig->last_reader;
-        } else {
-            r = reader_for_prog(ln->prog);
-            if (ln->prog.len <= sizeof ig->last_prog) {
-                memcpy(ig->last_prog, ln->prog.p, ln->prog.len);
-                ig->last_prog_len = ln->prog.len;
-                ig->last_reader = r;
-            }
-        }
+        int r = route_prog(ig, ln->prog);
         if (r < 0)
             return ingest_ignored(ig);
         ig->locked = readers[r]; /* for rb_event.format */
@@ -1107,6 +1295,7 @@ rb_ingest *rb_ingest_free(rb_ingest *ig)
     rb_scratch_free(ig->scratch);
     mem_free(ig->mem, ig->qc);
     mem_free(ig->mem, ig->qc_sets);
+    mem_free(ig->mem, ig->qc_free);
     free(ig->map_copy);
     free(ig->campaign_copy);
     free(ig);

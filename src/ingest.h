@@ -50,7 +50,10 @@ struct ingest_ev {
     rb_reason hint;       /* reason the source states (SES NoEmail -> userunknown ...) */
     long long ts;
     int tzoff;
-    double delay; /* -1 when unknown (ingest_ev_init sets it) */
+    double delay;  /* -1 when unknown (ingest_ev_init sets it) */
+    bool nul_free; /* every slice comes from input lines (which the framework passes on only
+                      without a NUL byte) or the queue cache: ingest_emit need not look for a
+                      NUL (a decoded JSON "\u0000" can hold one: leave false) */
 };
 
 /* ingest_ev_init - empty event of kind k at the line's time. */

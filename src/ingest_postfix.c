@@ -37,11 +37,34 @@ static const unsigned char alnum[256] = {
     ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
 
+#if defined(__SSE2__)
+/* alnum16 - bit k set when byte k of x is an ASCII letter or digit (bytes >= 0x80 are
+ * negative in the signed compares, so they are neither) */
+static inline unsigned alnum16(__m128i x)
+{
+    __m128i dig = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+    __m128i low = _mm_or_si128(x, _mm_set1_epi8(0x20)); /* letters to lower case */
+    __m128i let = _mm_and_si128(_mm_cmpgt_epi8(low, _mm_set1_epi8('a' - 1)),
+                                _mm_cmplt_epi8(low, _mm_set1_epi8('z' + 1)));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(dig, let));
+}
+#endif
+
 /* queue id: "NOQUEUE" or 5..20 alphanumerics, then ': ' */
 static bool queue_id(struct slice msg, struct slice *qid, struct slice *rest)
 {
     const unsigned char *u = (const unsigned char *)msg.p;
     size_t lim = msg.len < 21 ? msg.len : 21, i = 0;
+#if defined(__SSE2__)
+    if (msg.len >= 32) { /* the run of alphanumerics from two blocks' masks */
+        unsigned m = alnum16(_mm_loadu_si128((const __m128i *)(const void *)u)) |
+                     alnum16(_mm_loadu_si128((const __m128i *)(const void *)(u + 16))) << 16;
+        i = (size_t)__builtin_ctz(~m | 1u << 31);
+        if (i > lim)
+            i = lim;
+    }
+#endif
     while (i < lim && alnum[u[i]])
         i++;
     if (i < 5 || i > 20 || i + 1 >= msg.len || msg.p[i] != ':' || msg.p[i + 1] != ' ')
@@ -62,8 +85,8 @@ static void split_relay(struct slice relay, struct slice *host, struct slice *ip
 {
     *host = relay;
     *ip = slice_make("", 0);
-    const char *lb = memchr(relay.p, '[', relay.len);
-    if (!lb) {
+    const char *end = relay.p + relay.len, *lb = slice_find3(relay.p, end, '[', '[', '[');
+    if (lb == end) {
         /* relay=none, local, virtual, or host:port */
         const char *colon = memchr(relay.p, ':', relay.len);
         if (colon)
@@ -73,8 +96,8 @@ static void split_relay(struct slice relay, struct slice *host, struct slice *ip
         return;
     }
     host->len = (size_t)(lb - relay.p);
-    const char *rb = memchr(lb, ']', (size_t)(relay.p + relay.len - lb));
-    if (rb)
+    const char *rb = slice_find3(lb, end, ']', ']', ']');
+    if (rb != end)
         *ip = slice_make(lb + 1, (size_t)(rb - lb - 1));
 }
 
@@ -116,8 +139,8 @@ static bool delivery_fields(struct slice rest, struct delivery *d)
     const char *p = rest.p, *end = rest.p + rest.len;
     memset(d, 0, sizeof *d);
     while (p < end) {
-        const char *eq = memchr(p, '=', (size_t)(end - p));
-        if (!eq)
+        const char *eq = slice_find3(p, end, '=', '=', '=');
+        if (eq == end)
             break;
         struct slice key = slice_make(p, (size_t)(eq - p));
         const char *v = eq + 1, *e;
@@ -127,9 +150,7 @@ static bool delivery_fields(struct slice rest, struct delivery *d)
                 e = end;
             v++;
         } else {
-            e = v;
-            while (e < end && *e != ',' && *e != ' ')
-                e++;
+            e = slice_find3(v, end, ',', ' ', ' ');
         }
         struct slice val = slice_make(v, (size_t)(e - v));
         if (key.len == 6 && memcmp(key.p, "status", 6) == 0) {
@@ -193,6 +214,7 @@ static int delivery_line(rb_ingest *ig, const struct ingest_line *ln, struct sli
         return ingest_malformed(ig, "postfix: unknown status= value");
     struct ingest_ev e;
     ingest_ev_init(&e, k, ln);
+    e.nul_free = true; /* slices of the line, the queue cache and cmd */
     e.recipient = d.to;
     e.queueid = qid;
     if (d.relay.p)
@@ -232,6 +254,7 @@ static int qmgr_from(rb_ingest *ig, const struct ingest_line *ln, struct slice q
         return ingest_ignored(ig);
     struct ingest_ev e;
     ingest_ev_init(&e, RB_EVENT_EXPIRED, ln);
+    e.nul_free = true; /* slices of the line and the queue cache */
     e.sender = from;
     e.queueid = qid;
     e.recipient = ingest_qc_get(ig, qid, QC_EXTRA);

@@ -12,7 +12,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 struct slice {
     const char *p; /* borrowed, not NUL-terminated */
@@ -59,6 +63,58 @@ static inline struct slice slice_trim(struct slice s)
                      s.p[s.len - 1] == '\n'))
         s.len--;
     return s;
+}
+
+/* slice_find3 - first byte in [p, end) equal to a, b or c, or end. Parsers call it to find
+ * field ends. Sixteen bytes are tested at a time with SSE2, eight with SWAR zero-byte tests
+ * (the lowest flagged byte of a word is always a true match; bytes above it may be false
+ * ones, so only the lowest is used); a last partial block overlaps bytes already tested,
+ * which hold no match, so no byte loop runs once the range is a block long. */
+static inline const char *slice_find3(const char *p, const char *end, char a, char b, char c)
+{
+#if defined(__SSE2__)
+    if (end - p >= 16) {
+        const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c);
+        for (;;) {
+            const char *w0 = end - p >= 16 ? p : end - 16;
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)w0);
+            __m128i eq = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)),
+                                      _mm_cmpeq_epi8(x, vc));
+            unsigned m = (unsigned)_mm_movemask_epi8(eq);
+            if (m)
+                return w0 + __builtin_ctz(m);
+            if (w0 != p)
+                return end;
+            p += 16;
+            if (p == end)
+                return end;
+        }
+    }
+#endif
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (end - p >= 8) {
+        const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+        const uint64_t ka = ones * (unsigned char)a, kb = ones * (unsigned char)b,
+                       kc = ones * (unsigned char)c;
+        for (;;) {
+            const char *w0 = end - p >= 8 ? p : end - 8;
+            uint64_t w, x, y, z;
+            memcpy(&w, w0, 8);
+            x = w ^ ka, y = w ^ kb, z = w ^ kc;
+            uint64_t m = (((x - ones) & ~x) | ((y - ones) & ~y) | ((z - ones) & ~z)) & high;
+            if (m)
+                return w0 + (__builtin_ctzll(m) >> 3);
+            if (w0 != p)
+                return end;
+            p += 8;
+            if (p == end)
+                return end;
+        }
+    }
+#endif
+    while (p < end && *p != a && *p != b && *p != c)
+        p++;
+    return p;
 }
 
 /* utf8_seq_len - length of the valid UTF-8 sequence at p (n bytes left, n >= 1): 1..4, or 0
