@@ -71,6 +71,9 @@ struct cli_messages {
  * "-" = stdin): unreadable or undecodable messages are said on stderr and counted in errors;
  * dies when path cannot be opened at all. */
 void cli_parse_source(struct cli_messages *m, rb_parser *p, const char *path);
+/* cli_looks_like_email - whether path holds bounce emails (a directory, an mbox, a message
+ * whose first line is a header field) rather than log lines or events (report, doctor). */
+int cli_looks_like_email(const char *path);
 /* cli_parse_time - a --since/--until value (2024-05-01, 2024-05-01T12:00:00Z, Unix seconds)
  * as Unix time; dies naming cmd and opt when it is none of those. */
 long long cli_parse_time(const char *cmd, const char *opt, const char *s);

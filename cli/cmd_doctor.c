@@ -169,29 +169,6 @@ static int on_stored(const struct store_event *se, void *ud)
     return 0;
 }
 
-/* looks_like_email - as in cmd_report.c: a directory, an mbox or a message (a header
- * field first) rather than log lines or events */
-static int looks_like_email(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return 1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    char b[512];
-    ssize_t n = read(fd, b, sizeof b);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    if (n >= 5 && memcmp(b, "From ", 5) == 0)
-        return 1;
-    ssize_t i = 0;
-    while (i < n && b[i] > ' ' && b[i] < 127 && b[i] != ':')
-        i++;
-    return i > 0 && i + 1 < n && b[i] == ':' && (b[i + 1] == ' ' || b[i + 1] == '\t');
-}
-
 static int read_bounces(struct collect *c, char **paths, size_t n, int quiet)
 {
     rb_classifier *cl;
@@ -207,7 +184,7 @@ static int read_bounces(struct collect *c, char **paths, size_t n, int quiet)
     memset(&io, 0, sizeof io);
     for (size_t i = 0; i < n; i++) {
         const char *path = paths[i];
-        if (strcmp(path, "-") != 0 && looks_like_email(path)) {
+        if (strcmp(path, "-") != 0 && cli_looks_like_email(path)) {
             if (!p && (rc = rb_parser_new(cl, &p)) != RB_OK)
                 die("cannot create the parser: %s", rb_strerror(rc));
             cli_parse_source(&m, p, path);

@@ -60,30 +60,6 @@ static int on_record(const rb_record *rec, void *ud)
     return add_stored(&se, ud);
 }
 
-/* looks_like_email - whether path holds bounce emails rather than log lines or events: a
- * directory (Maildir, a tree of messages), an mbox ("From " first), or a message (its first
- * line a header field "Name: value"). Logs, CSV and JSON start otherwise. */
-static int looks_like_email(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return 1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0; /* the reader says why */
-    char b[512];
-    ssize_t n = read(fd, b, sizeof b);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    if (n >= 5 && memcmp(b, "From ", 5) == 0)
-        return 1;
-    ssize_t i = 0;
-    while (i < n && b[i] > ' ' && b[i] < 127 && b[i] != ':')
-        i++;
-    return i > 0 && i + 1 < n && b[i] == ':' && (b[i + 1] == ' ' || b[i + 1] == '\t');
-}
-
 static enum report_severity severity_from_name(const char *s)
 {
     for (int v = RS_OK; v <= RS_CRITICAL; v++)
@@ -240,7 +216,7 @@ int cmd_report(int argc, char **argv)
         for (; i < argc; i++) {
             const char *path = argv[i];
             int email = in == IN_EMAILS ||
-                        (in == IN_AUTO && strcmp(path, "-") != 0 && looks_like_email(path));
+                        (in == IN_AUTO && strcmp(path, "-") != 0 && cli_looks_like_email(path));
             if (email) {
                 if (!p && (rc = rb_parser_new(c, &p)) != RB_OK)
                     die("cannot create the parser: %s", rb_strerror(rc));

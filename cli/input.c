@@ -232,3 +232,27 @@ void cli_parse_source(struct cli_messages *m, rb_parser *p, const char *path)
     }
     msgsrc_close(src);
 }
+
+/* looks_like_email - whether path holds bounce emails rather than log lines or events: a
+ * directory (Maildir, a tree of messages), an mbox ("From " first), or a message (its first
+ * line a header field "Name: value"). Logs, CSV and JSON start otherwise. */
+int cli_looks_like_email(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return 1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0; /* the reader says why */
+    char b[512];
+    ssize_t n = read(fd, b, sizeof b);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    if (n >= 5 && memcmp(b, "From ", 5) == 0)
+        return 1;
+    ssize_t i = 0;
+    while (i < n && b[i] > ' ' && b[i] < 127 && b[i] != ':')
+        i++;
+    return i > 0 && i + 1 < n && b[i] == ':' && (b[i + 1] == ' ' || b[i + 1] == '\t');
+}

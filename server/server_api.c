@@ -422,15 +422,28 @@ static int on_notice(const struct store_notice *no, void *ud)
     return rc != RB_OK;
 }
 
+/* reader - pooled resources (*x, returned with ctx_put) with the store open for reading;
+ * NULL, with a 500 set and nothing to return, when either fails */
+static struct store *reader(struct srv *sv, struct req *rq, struct ctx **x)
+{
+    *x = ctx_get(sv);
+    if (!*x) {
+        reply_error(rq, 500, "out of memory");
+        return NULL;
+    }
+    struct store *s = ctx_store(sv, *x, rq);
+    if (!s) {
+        ctx_put(sv, *x);
+        *x = NULL;
+    }
+    return s;
+}
+
 void api_notices(struct srv *sv, struct MHD_Connection *c, struct req *rq)
 {
     (void)c;
-    struct ctx *x = ctx_get(sv);
-    if (!x) {
-        reply_error(rq, 500, "out of memory");
-        return;
-    }
-    struct store *s = ctx_store(sv, x, rq);
+    struct ctx *x;
+    struct store *s = reader(sv, rq, &x);
     if (s) {
         reply_json(rq, 200);
         struct notice_out o = {&rq->out, 0, buf_puts(&rq->out, "{\"notices\":[")};
@@ -441,8 +454,8 @@ void api_notices(struct srv *sv, struct MHD_Connection *c, struct req *rq)
             oom(rq, o.rc);
         else
             oom(rq, buf_puts(&rq->out, "]}\n"));
+        ctx_put(sv, x);
     }
-    ctx_put(sv, x);
 }
 
 /* ---- suppressions
@@ -490,12 +503,8 @@ void api_supp_get(struct srv *sv, struct MHD_Connection *c, struct req *rq)
     char addr[SUPPRESS_MAX_ADDRESS];
     if (!address_arg(rq, addr, sizeof addr))
         return;
-    struct ctx *x = ctx_get(sv);
-    if (!x) {
-        reply_error(rq, 500, "out of memory");
-        return;
-    }
-    struct store *s = ctx_store(sv, x, rq);
+    struct ctx *x;
+    struct store *s = reader(sv, rq, &x);
     if (s) {
         struct store_suppression e;
         bool found;
@@ -508,8 +517,8 @@ void api_supp_get(struct srv *sv, struct MHD_Connection *c, struct req *rq)
                 rc = buf_putc(&rq->out, '\n');
             oom(rq, rc);
         }
+        ctx_put(sv, x);
     }
-    ctx_put(sv, x);
 }
 
 void api_supp_put(struct srv *sv, struct MHD_Connection *c, struct req *rq)
@@ -572,16 +581,10 @@ void api_supp_delete(struct srv *sv, struct MHD_Connection *c, struct req *rq)
 void api_check(struct srv *sv, struct MHD_Connection *c, struct req *rq)
 {
     (void)c;
-    struct ctx *x = ctx_get(sv);
-    if (!x) {
-        reply_error(rq, 500, "out of memory");
+    struct ctx *x;
+    struct store *s = reader(sv, rq, &x);
+    if (!s)
         return;
-    }
-    struct store *s = ctx_store(sv, x, rq);
-    if (!s) {
-        ctx_put(sv, x);
-        return;
-    }
     reply_json(rq, 200);
     int rc = buf_puts(&rq->out, "{\"results\":[");
     unsigned long n = 0, bad = 0, hit = 0;
