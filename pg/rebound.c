@@ -43,6 +43,7 @@
 #include "utils/timestamp.h"
 
 #include "buf.h"
+#include "slice.h"
 #include "json_out.h"
 #include "rebound.h"
 #include "verdict_out.h"
@@ -83,25 +84,6 @@ static void explain(text *t, rb_verdict *v, const char **in, size_t *len)
         ereport(ERROR, (errmsg("rebound: classifying failed: %s", rb_strerror(rc))));
 }
 
-/* utf8_seq - length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    if (c < 0x80)
-        return c ? 1 : 0;
-    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    if (!len || c > 0xf4 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if (len == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
-        return 0;
-    if (len == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
-        return 0;
-    return len;
-}
-
 /* to_text - (p, n) as a text Datum: invalid UTF-8 bytes become U+FFFD, then the text is
  * converted to the database's encoding (an ERROR if it has no such character) */
 static Datum to_text(const char *p, size_t n)
@@ -109,7 +91,7 @@ static Datum to_text(const char *p, size_t n)
     char *clean = palloc(3 * n + 1);
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq((const unsigned char *)p + i, n - i);
+        size_t k = utf8_seq_len((const unsigned char *)p + i, n - i);
         if (k) {
             memcpy(clean + o, p + i, k);
             o += k;

@@ -62,6 +62,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "slice.h"
 #include "store.h"
 
 #define PG_COPY_CAP (1u << 30)  /* bytes of COPY data (or an address array) per batch */
@@ -346,25 +347,6 @@ void store_pg_redact(const char *t, char *out, size_t cap)
 
 /* ---- UTF-8 and COPY (binary) -------------------------------------------------------------- */
 
-/* utf8_seq - length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    if (!len || c > 0xf4 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if (len == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
-        return 0; /* overlong, surrogate */
-    if (len == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
-        return 0; /* overlong, beyond U+10FFFF */
-    return len;
-}
-
 /* utf8_valid_prefix - bytes of (p, n) before the first invalid sequence */
 static size_t utf8_valid_prefix(const char *p, size_t n)
 {
@@ -380,7 +362,7 @@ static size_t utf8_valid_prefix(const char *p, size_t n)
         }
         if (i >= n)
             break;
-        size_t k = utf8_seq(u + i, n - i);
+        size_t k = utf8_seq_len(u + i, n - i);
         if (!k)
             return i;
         i += k;
@@ -431,7 +413,7 @@ static const char *addr_clean(const char *addr, char *tmp)
     if (ok == n)
         return addr;
     for (size_t i = 0; i < n && o + 4 < PG_ADDR_CLEAN;) {
-        size_t k = utf8_seq((const unsigned char *)addr + i, n - i);
+        size_t k = utf8_seq_len((const unsigned char *)addr + i, n - i);
         if (k) {
             memcpy(tmp + o, addr + i, k);
             o += k;
@@ -1087,7 +1069,7 @@ static int tx_str(struct buf *b, const char *p, size_t n)
             i++;
             continue;
         }
-        size_t k = utf8_seq(u + i, n - i);
+        size_t k = utf8_seq_len(u + i, n - i);
         if (k) {
             rc = buf_append(b, p + i, k);
             i += k;
