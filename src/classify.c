@@ -240,59 +240,74 @@ static void find_listed(const char *p, size_t len, char *out, size_t cap)
     }
 }
 
+/* Characters of a host-name token: letters, digits, '-' and '.'. */
+static int is_host_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
+}
+
 /* provider_from_host - provider id for a host name (host, n) by suffix, or NULL. The host
- * is lower-cased once into a bounded copy; the suffix table is lower case. */
+ * is lower-cased once into a bounded copy; the suffix table is lower case. Only rows whose
+ * last two labels hash like the host's are compared (one integer test per row instead of
+ * a memcmp), and the longest matching suffix wins, so ".olc.protection.outlook.com"
+ * (Outlook.com) beats ".protection.outlook.com" (Microsoft 365) whatever the table order. */
 static const char *provider_from_host(const char *host, size_t n)
 {
     char low[256];
     while (n && host[n - 1] == '.')
         n--;
-    if (n == 0 || n > sizeof low)
+    if (n < 3 || n > sizeof low)
         return NULL;
-    for (size_t i = 0; i < n; i++) {
+    size_t dots = 0, last2 = 0;
+    for (size_t i = n; i-- > 0;) {
         unsigned char c = (unsigned char)host[i];
         low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        if (c == '.' && ++dots == 2 && !last2)
+            last2 = i + 1;
     }
+    if (dots == 0)
+        return NULL;
+    uint32_t key = 2166136261u;
+    for (size_t i = last2; i < n; i++)
+        key = (key ^ (unsigned char)low[i]) * 16777619u;
+    const struct provider_host *best = NULL;
     for (size_t k = 0; k < provider_host_count; k++) {
         const struct provider_host *h = &provider_host_table[k];
-        if (h->len > n)
+        if (h->last2 != key || h->len > n || (best && h->len <= best->len))
             continue;
         const char *tail = low + n - h->len;
-        if (memcmp(tail, h->suffix, h->len) == 0 &&
-            (h->len == n || tail[-1] == '.' || h->suffix[0] == '.'))
-            return h->provider;
+        if (memcmp(tail, h->suffix, h->len) == 0 && (h->len == n || tail[-1] == '.'))
+            best = h;
     }
-    return NULL;
+    return best ? best->provider : NULL;
 }
 
 /* provider_from_text - a provider named by a host name in the reply ("resimta-po-12v.sys.
  * comcast.net", "https://community.mimecast.com/..."); addresses (after '@') are skipped,
- * since the sender's own address may appear in a reply. */
+ * since the sender's own address may appear in a reply. A host name has a dot, so only the
+ * tokens around dots are looked at (memchr finds them), not every word. */
 static const char *provider_from_text(const char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        int hostc = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.';
-        if (!hostc)
-            continue;
-        size_t s = i;
-        int dots = 0, letters = 0;
-        while (i < n) {
-            c = (unsigned char)p[i];
-            int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-            if (!(alpha || (c >= '0' && c <= '9') || c == '-' || c == '.'))
-                break;
-            dots += c == '.';
-            letters += alpha;
-            i++;
+    const char *end = p + n;
+    const char *q = p;
+    while (q < end && (q = memchr(q, '.', (size_t)(end - q))) != NULL) {
+        const char *s = q, *e = q + 1;
+        while (s > p && is_host_char((unsigned char)s[-1]))
+            s--;
+        int letters = 0;
+        for (const char *k = s; k < q; k++)
+            letters |= ((unsigned char)*k | 32) >= 'a' && ((unsigned char)*k | 32) <= 'z';
+        while (e < end && is_host_char((unsigned char)*e)) {
+            letters |= ((unsigned char)*e | 32) >= 'a' && ((unsigned char)*e | 32) <= 'z';
+            e++;
         }
-        if (dots && letters && i - s > 4 && !(s > 0 && p[s - 1] == '@') &&
-            !(i < n && p[i] == '@')) {
-            const char *prov = provider_from_host(p + s, i - s);
+        if (letters && e - s > 4 && !(s > p && s[-1] == '@') && !(e < end && *e == '@')) {
+            const char *prov = provider_from_host(s, (size_t)(e - s));
             if (prov)
                 return prov;
         }
+        q = e; /* the next dot after this token */
     }
     return NULL;
 }

@@ -11,6 +11,7 @@
 #define RB_RULES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rebound.h"
 
@@ -68,8 +69,9 @@ struct category_info {
 
 struct provider_host {
     const char *provider;
-    const char *suffix; /* lower case */
+    const char *suffix; /* lower case, no leading dot, at least two labels */
     size_t len;
+    uint32_t last2; /* FNV-1a of the suffix's last two labels (tools/gen_tables.py) */
 };
 
 extern const size_t rules_count;

@@ -151,6 +151,15 @@ def parse_tags(s, where):
 
 # ---- provider pattern conversion -------------------------------------------------------
 
+def last2_hash(host):
+    """FNV-1a (32 bit) of a host's last two labels: the key classify.c's provider_from_host
+    computes the same way for a host name, so only table rows with that key are compared."""
+    h = 2166136261
+    for b in ".".join(host.split(".")[-2:]).encode():
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
 def literal_to_regex(text, provider):
     """A provider-codes text_pattern (literal, see reference README) -> regex."""
     text = re.sub(r"\s+", " ", text.strip())
@@ -627,7 +636,9 @@ def main():
     L.append(f"const size_t provider_host_count = {len(hosts)};")
     L.append("const struct provider_host provider_host_table[] = {")
     for prov, suf in hosts:
-        L.append(f"    {{{cstr(prov)}, {cstr(suf)}, {len(suf)}}},")
+        if "." not in suf:
+            raise DataError(f"provider-hosts.tsv: host suffix {suf!r} has a single label")
+        L.append(f"    {{{cstr(prov)}, {cstr(suf)}, {len(suf)}, {last2_hash(suf)}u}},")
     L.append("};")
     with open(f"{out}/rules_gen.c", "w", encoding="utf-8") as f:
         f.write("\n".join(L) + "\n")
