@@ -26,6 +26,7 @@
 
 #include "dialect.h"
 #include "mem.h"
+#include "msgsrc.h"
 #include "reply.h"
 #include "textutil.h"
 
@@ -236,15 +237,22 @@ static struct slice header_block_at(const char *p, size_t len)
     return slice_make(p + s, i - s);
 }
 
+/* auto_replied - does hdr carry RFC 3834's Auto-Submitted: auto-replied? */
+static int auto_replied(struct slice hdr)
+{
+    struct slice v;
+    if (!mime_hdr_find(hdr, "Auto-Submitted", &v))
+        return 0;
+    v = slice_trim(v);
+    return v.len >= 12 && memmem_ci(v.p, v.len, "auto-replied", 12) != NULL;
+}
+
 /* is_auto_reply - RFC 3834 Auto-Submitted: auto-replied, or the usual vacation marks. */
 static int is_auto_reply(struct rb_parser *bp, struct slice hdr)
 {
     struct slice v;
-    if (mime_hdr_find(hdr, "Auto-Submitted", &v)) {
-        v = slice_trim(v);
-        if (v.len >= 12 && memmem_ci(v.p, v.len, "auto-replied", 12))
-            return 1;
-    }
+    if (auto_replied(hdr))
+        return 1;
     if (mime_hdr_find(hdr, "X-Autoreply", &v) || mime_hdr_find(hdr, "X-Autorespond", &v))
         return 1;
     if (mime_hdr_find(hdr, "Subject", &v)) {
@@ -297,6 +305,55 @@ static rb_reason bounce_category_hint(struct slice v)
         if (slice_eq_ci(v, tab[k].cat))
             return tab[k].reason;
     return RB_REASON_UNDEFINED;
+}
+
+/* dsn_field_start - does the line at p (n bytes left) start with an RFC 3464 field name
+ * (per-message or per-recipient, RFC 3464 section 2.2/2.3, or an X- extension)? */
+static int dsn_field_start(const char *p, size_t n)
+{
+    static const char *const f[] = {
+        "Reporting-MTA:",        "Arrival-Date:",    "Received-From-MTA:",
+        "Original-Envelope-Id:", "DSN-Gateway:",     "Final-Recipient:",
+        "Original-Recipient:",   "Action:",          "Status:",
+        "Remote-MTA:",           "Diagnostic-Code:", "Last-Attempt-Date:",
+        "Will-Retry-Until:",     "Final-Log-ID:",    "X-"};
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+        size_t m = strlen(f[k]);
+        if (n >= m && mem_eq_ci(p, f[k], m))
+            return 1;
+    }
+    return 0;
+}
+
+/* bare_report - the delivery-status fields of a report whose MIME framing was stripped
+ * (a relay or archive keeping only the text of the parts, so Postfix's "Reporting-MTA:"
+ * block follows its notice directly): from a "Reporting-MTA:" line at a line start,
+ * through the blank-line separated blocks that start with delivery-status fields, up to
+ * the first that does not (the returned message's headers). Empty unless a
+ * Final-Recipient field is inside; borrowed from p. */
+static struct slice bare_report(const char *p, size_t n)
+{
+    static const char rm[] = "reporting-mta:";
+    const char *h = memmem_ci(p, n, rm, sizeof rm - 1);
+    while (h && h > p && h[-1] != '\n')
+        h = memmem_ci(h + 1, (size_t)(p + n - h - 1), rm, sizeof rm - 1);
+    if (!h)
+        return slice_make("", 0);
+    const char *e = h, *end = p + n;
+    int at_block = 1; /* at the first line of a block */
+    while (e < end) {
+        const char *nl = memchr(e, '\n', (size_t)(end - e));
+        size_t ln = nl ? (size_t)(nl - e) : (size_t)(end - e);
+        int blank = ln == 0 || (ln == 1 && e[0] == '\r');
+        if (at_block && !blank && !dsn_field_start(e, (size_t)(end - e)))
+            break;
+        at_block = blank;
+        e = nl ? nl + 1 : end;
+    }
+    struct slice r = slice_make(h, (size_t)(e - h));
+    if (!memmem_ci(r.p, r.len, "final-recipient:", 16))
+        return slice_make("", 0);
+    return r;
 }
 
 /* embedded_report - the delivery-status fields of a bounce that was re-sent as plain text
@@ -602,9 +659,14 @@ static void sisimai_filtered(const struct rb_parser *bp, const struct prec *pr, 
     if (!rh.len)
         rh = rhost_from_text(v->reply.text, v->reply.text_len);
     const char *rcpt = arena_str(bp, pr->rcpt);
+    struct slice dom = addr_domain(slice_make(rcpt, strlen(rcpt)));
     rb_reason pr_reason =
-        provider_rhost_reason(rh.p, rh.len, addr_domain(slice_make(rcpt, strlen(rcpt))),
-                              v->reply.text, v->reply.text_len);
+        provider_rhost_reason(rh.p, rh.len, dom, v->reply.text, v->reply.text_len);
+    /* no remote host named: the reporting host is the one that refused (a receiving
+     * service's own report, as Amazon SES inbound writes) */
+    const char *lh = arena_str(bp, bp->lhost);
+    if (pr_reason == RB_REASON_UNDEFINED && !arena_str(bp, pr->rhost)[0] && lh[0])
+        pr_reason = provider_rhost_reason(lh, strlen(lh), dom, v->reply.text, v->reply.text_len);
     if (pr_reason == RB_REASON_FILTERED &&
         (v->reason == RB_REASON_USERUNKNOWN || v->reason == RB_REASON_ONHOLD)) {
         classify_recast(v, pr_reason, "provider-rhost");
@@ -799,6 +861,24 @@ static void reset_message(struct rb_parser *bp)
     bp->defects = 0;
 }
 
+/* unlisted_recipient - a delivery-status report with no recipient block at all (Postfix
+ * writes "--- Delivery report unavailable ---" when the bounce log of the message is gone)
+ * still says the returned message failed: its To is the recipient, the cause unknown
+ * (undefined), as Sisimai reads such a report. */
+static int unlisted_recipient(struct rb_parser *bp, struct slice orig_hdr)
+{
+    struct slice v, a;
+    size_t pos = 0;
+    if (!mime_hdr_find(orig_hdr, "To", &v) || !addr_find(v.p, v.len, &pos, &a))
+        return RB_OK;
+    struct prec *r = prec_add(bp);
+    if (!r)
+        return RB_ENOMEM; /* the first record: only an allocation can fail */
+    r->rcpt = arena_add(bp, a.p, a.len);
+    r->defects |= RB_DEFECT_NO_DIAG;
+    return RB_OK;
+}
+
 /* is_inside - is part i inside the subtree of part root? */
 static int is_inside(const struct mime_msg *m, int i, int root)
 {
@@ -837,7 +917,7 @@ static int forwarded_report(struct rb_parser *bp, int orig)
     return RB_OK;
 }
 
-int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb, void *ud)
+static int parse_one(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb, void *ud)
 {
     reset_message(bp);
     int rc = mime_parse(&bp->mm, msg, len);
@@ -926,8 +1006,21 @@ int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb
         rc = dialect_records(bp, top);
     if (rc == RB_OK && bp->nrec == 0 && dsn < 0 && fb < 0 && orig >= 0)
         rc = forwarded_report(bp, orig);
-    if (rc == RB_OK && bp->nrec == 0)
+    if (rc == RB_OK && bp->nrec == 0 && dsn < 0 && fb < 0 && bp->notice.p) {
+        /* no dialect knew the notice: a report pasted into it without MIME framing still
+         * says more than the notice's prose */
+        struct slice br = bare_report(bp->notice.p, bp->notice.len);
+        if (br.len)
+            rc = dsn_records(bp, NULL, br);
+    }
+    /* RFC 3834: a response a person's agent sent (Auto-Submitted: auto-replied, not from a
+     * mail system) is a vacation reply, whatever addresses its text quotes */
+    int replied = rc == RB_OK && bp->nrec == 0 && dsn < 0 && fb < 0 && bp->bounce_from &&
+                  auto_replied(top) && !is_bounce_sender(bp);
+    if (rc == RB_OK && bp->nrec == 0 && !replied)
         rc = text_records(bp);
+    if (rc == RB_OK && bp->nrec == 0 && dsn >= 0)
+        rc = unlisted_recipient(bp, orig_hdr);
     if (rc == RB_OK && bp->nrec == 0 && is_auto_reply(bp, top) && !is_bounce_sender(bp) &&
         bp->bounce_from) {
         struct prec *r = prec_add(bp);
@@ -956,4 +1049,80 @@ int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb
             return rc;
     }
     return RB_OK;
+}
+
+/* after_message_end - does the line before offset s (a line start) end a message: an empty
+ * line (mbox framing) or a MIME close delimiter ("--boundary--", the end of a report)? */
+static int after_message_end(const char *msg, size_t s)
+{
+    if (s == 0)
+        return 0;
+    size_t e = s - 1; /* the '\n' ending the previous line */
+    if (e > 0 && msg[e - 1] == '\r')
+        e--;
+    size_t b = e;
+    while (b > 0 && msg[b - 1] != '\n')
+        b--;
+    if (b == e)
+        return b > 0; /* an empty line, not the message's first */
+    if (e - b < 5 || msg[b] != '-' || msg[b + 1] != '-' || msg[e - 1] != '-' || msg[e - 2] != '-')
+        return 0;
+    for (size_t k = b + 2; k < e - 2; k++)
+        if (msg[k] != '-')
+            return 1; /* a boundary, not a rule of dashes */
+    return 0;
+}
+
+/* next_bounce - where a second bounce starts inside msg, mbox style: a From_ line
+ * (msgsrc_is_from_line) right after an empty line, followed by a header block whose From is
+ * a mail system or whose Content-Type is a report. A Maildir file is one message, but a
+ * mis-filed mbox (a delivery agent appending a postmaster copy to the bounce) holds several,
+ * sometimes with the From_ line right after the report's close delimiter, and Sisimai reads
+ * every report in the file. Unquoted From_ lines occur in Maildir bodies
+ * too, so the block after it must be a bounce's own header. Sets *next to the byte after the
+ * From_ line; returns the start of the From_ line, or len if there is none. */
+static size_t next_bounce(const char *msg, size_t len, size_t *next)
+{
+    size_t i = 1;
+    const char *h;
+    /* memchr for the rare 'F' is several times cheaper than memmem over every message */
+    while (i < len && (h = memchr(msg + i, 'F', len - i)) != NULL) {
+        size_t s = (size_t)(h - msg);
+        i = s + 1;
+        if (h[-1] != '\n' || len - s < 5 || memcmp(h, "From ", 5) != 0)
+            continue;
+        const char *nl = memchr(msg + s, '\n', len - s);
+        size_t e = nl ? (size_t)(nl - msg) : len;
+        if (!nl || !after_message_end(msg, s) || !msgsrc_is_from_line(msg + s, e - s))
+            continue;
+        struct slice blk = header_block_at(msg + e + 1, len - e - 1);
+        if (blk.p != msg + e + 1 || !blk.len)
+            continue; /* the postmark must lead a header block */
+        struct slice v;
+        int bounce = 0;
+        if (mime_hdr_find(blk, "From", &v)) {
+            static const char *const sys[] = {"mailer-daemon", "postmaster", "mail delivery"};
+            for (size_t k = 0; k < sizeof sys / sizeof sys[0] && !bounce; k++)
+                bounce = memmem_ci(v.p, v.len, sys[k], strlen(sys[k])) != NULL;
+        }
+        if (!bounce && mime_hdr_find(blk, "Content-Type", &v))
+            bounce = memmem_ci(v.p, v.len, "multipart/report", 16) != NULL;
+        if (bounce) {
+            *next = e + 1;
+            return s;
+        }
+    }
+    return len;
+}
+
+int rb_parse_message(rb_parser *bp, const char *msg, size_t len, rb_record_cb cb, void *ud)
+{
+    for (;;) {
+        size_t next = len, end = next_bounce(msg, len, &next);
+        int rc = parse_one(bp, msg, end, cb, ud);
+        if (rc != RB_OK || end == len)
+            return rc;
+        msg += next;
+        len -= next;
+    }
 }

@@ -329,6 +329,43 @@ struct slice text_block(const struct rb_parser *bp, struct slice t)
     return slice_make(t.p, (size_t)(e - t.p));
 }
 
+/* transcript_reply - in a session transcript ("In:  RCPT TO:<a@b>" / "Out: 250 2.1.5 Ok",
+ * as Postfix's smtpd mails the postmaster "errors from" a client: smtpd_chat_notify), the
+ * first 4xx/5xx "Out:" reply of the paragraph, which is the error; the verb of the "In:"
+ * line before it into cmd (HELO, EHLO, MAIL, RCPT, DATA or ""). Empty if d is no transcript
+ * or every reply succeeded. */
+static struct slice transcript_reply(struct slice d, char cmd[16])
+{
+    static const char *const verbs[] = {"HELO", "EHLO", "MAIL", "RCPT", "DATA"};
+    cmd[0] = '\0';
+    /* d starts after this recipient's own RCPT line: a later RCPT is another recipient's,
+     * and the replies to it are not about this one */
+    int other = 0;
+    for (size_t i = 0; i < d.len;) {
+        size_t e = line_end(d.p, d.len, i);
+        size_t k = i;
+        while (k < e && (d.p[k] == ' ' || d.p[k] == '\t'))
+            k++;
+        const char *l = d.p + k;
+        size_t n = e - k;
+        if (n > 4 && mem_eq_ci(l, "In:", 3)) {
+            struct slice v = slice_trim(slice_make(l + 3, n - 3));
+            cmd[0] = '\0';
+            for (size_t j = 0; j < sizeof verbs / sizeof verbs[0]; j++)
+                if (v.len >= 4 && mem_eq_ci(v.p, verbs[j], 4))
+                    memcpy(cmd, verbs[j], 5);
+            other = strcmp(cmd, "RCPT") == 0;
+        } else if (!other && n > 8 && mem_eq_ci(l, "Out:", 4)) {
+            struct slice v = slice_trim(slice_make(l + 4, n - 4));
+            if (v.len >= 3 && (v.p[0] == '4' || v.p[0] == '5') && v.p[1] >= '0' && v.p[1] <= '9' &&
+                v.p[2] >= '0' && v.p[2] <= '9')
+                return v;
+        }
+        i = e + 1;
+    }
+    return slice_make(d.p, 0);
+}
+
 int text_records(struct rb_parser *bp)
 {
     const char *p = bp->notice.p;
@@ -359,13 +396,20 @@ int text_records(struct rb_parser *bp)
         if (!r)
             break;
         struct slice d = paragraph(p, end, ls, le, as, ae);
+        char cmd[16];
+        struct slice tr = transcript_reply(d, cmd);
         r->rcpt = arena_add(bp, a.p, a.len);
+        if (tr.len) {
+            r->diag = arena_add(bp, tr.p, tr.len);
+            r->command = arena_add(bp, cmd, strlen(cmd));
+            r->cmd_read = 1;
+            continue;
+        }
         r->diag = arena_add(bp, d.p, d.len);
         if (!d.len)
             r->defects |= RB_DEFECT_NO_DIAG;
         if (d.len) {
             /* the SMTP command, which Postfix may fold onto a line the paragraph left out */
-            char cmd[16];
             struct slice b = text_block(bp, d);
             text_find_command(b.p, b.len, cmd);
             r->command = arena_add(bp, cmd, strlen(cmd));

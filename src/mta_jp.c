@@ -368,8 +368,61 @@ static int ezweb_records(struct rb_parser *bp, struct slice hdr)
     return RB_OK;
 }
 
+#ifdef DIALECT_AMEND
+/* ezweb_amend - EZweb's RFC 3464 report carries only "Status: 5.0.0" and no Diagnostic-Code;
+ * its notice states the cause in the carrier's own sentence ("The user(s) account is
+ * disabled.": a suspended subscriber, KDDI's wording) above the remote reply it quotes.
+ * As ezweb_records does for the plain notice, that sentence is the diagnostic of every
+ * record whose report gave no specific status (none, or X.0.0). */
+static int ezweb_amend(struct rb_parser *bp, struct slice hdr)
+{
+    (void)hdr;
+    const char *p = bp->notice.p;
+    size_t end = bp->notice_end;
+    if (!p)
+        return RB_OK;
+    rb_reason hint = RB_REASON_UNDEFINED;
+    struct slice l;
+    buf_reset(&bp->tmp);
+    for (size_t pos = 0; next_line(p, end, &pos, &l);) {
+        rb_reason r = is_8bit(l.p, l.len)
+                          ? RB_REASON_UNDEFINED
+                          : phrase_reason(ezweb_phrases, EZWEB_NPHRASES, l.p, l.len);
+        if (r == RB_REASON_UNDEFINED)
+            continue;
+        if (hint != RB_REASON_UNDEFINED && hint != r) {
+            buf_reset(&bp->tmp);
+            return RB_OK; /* sentences of different causes: which one is whose is unknown */
+        }
+        hint = r;
+        tmp_join(bp, l);
+    }
+    if (hint == RB_REASON_UNDEFINED)
+        return RB_OK;
+    size_t diag = tmp_to_arena(bp);
+    for (size_t i = 0; diag && i < bp->nrec; i++) {
+        struct prec *r = &bp->recs[i];
+        const char *st = arena_str(bp, r->status);
+        size_t n = strlen(st);
+        if (n && !(n == 5 && st[1] == '.' && st[2] == '0' && st[3] == '.' && st[4] == '0'))
+            continue;
+        r->diag = diag;
+        r->hint = hint;
+        r->command = 0;
+        r->cmd_read = 1;
+    }
+    return RB_OK;
+}
+#endif
+
 static const struct dialect ezweb = {
-    .name = "EZweb", .detect = ezweb_detect, .records = ezweb_records};
+    .name = "EZweb",
+    .detect = ezweb_detect,
+    .records = ezweb_records,
+#ifdef DIALECT_AMEND
+    .amend = ezweb_amend,
+#endif
+};
 
 /* ---- au one net (KDDI) ---------------------------------------------------------------- */
 

@@ -1071,5 +1071,11 @@ rb_reason provider_rhost_reason(const char *rhost, size_t rn, struct slice rcpt_
         if (memmem_ci(diag, dn, ">: user unknown", 15))
             return RB_REASON_USERUNKNOWN;
     }
+    /* Amazon SES receiving (inbound-smtp.<region>.amazonaws.com): a receipt rule's Bounce
+     * action answers with a template its owner picked, "Mailbox does not exist" among them;
+     * the rule refused the message, which says nothing certain about the mailbox */
+    if (h.len > 13 && mem_eq_ci(h.p, "inbound-smtp.", 13) && host_ends(h, "amazonaws.com") &&
+        memmem_ci(diag, dn, "mailbox does not exist", 22))
+        return RB_REASON_FILTERED;
     return RB_REASON_UNDEFINED;
 }
