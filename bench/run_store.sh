@@ -5,7 +5,8 @@
 # (addresses/s).
 #   bench/run_store.sh [EVENTS] [SUPPRESSED]   (defaults 1000000 and 1000000)
 #   B=DIR bench/run_store.sh                   (binaries from DIR instead of build/)
-#   BATCH=N bench/run_store.sh                 (events per transaction, default 10000)
+#   BATCH=N bench/run_store.sh                 (events per transaction, default: the backend's,
+#                                              STORE_BATCH_SQLITE)
 # bench_store is not a CMake target yet; this script compiles it against $B/librebound.a
 # when $B/bench_store is missing. The store and the address file go to a temporary
 # directory on the same disk as TMPDIR. Single-threaded; the machine and its load are printed

@@ -34,9 +34,6 @@
 
 struct sip {
     uint64_t v0, v1, v2, v3;
-    uint64_t tail; /* pending bytes, little-endian */
-    unsigned ntail;
-    uint64_t total;
 };
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
@@ -65,9 +62,6 @@ static void sip_init(struct sip *h, uint64_t k0, uint64_t k1)
     h->v1 = k1 ^ 0x646f72616e646f6dull;
     h->v2 = k0 ^ 0x6c7967656e657261ull;
     h->v3 = k1 ^ 0x7465646279746573ull;
-    h->tail = 0;
-    h->ntail = 0;
-    h->total = 0;
 }
 
 static void sip_block(struct sip *h, uint64_t m)
@@ -78,36 +72,10 @@ static void sip_block(struct sip *h, uint64_t m)
     h->v0 ^= m;
 }
 
-static void sip_byte(struct sip *h, unsigned char c)
+/* sip_final - the hash of everything fed: tail holds the last total % 8 bytes */
+static uint64_t sip_final(struct sip *h, uint64_t tail, uint64_t total)
 {
-    h->tail |= (uint64_t)c << (8 * h->ntail);
-    if (++h->ntail == 8) {
-        sip_block(h, h->tail);
-        h->tail = 0;
-        h->ntail = 0;
-    }
-}
-
-static void sip_feed(struct sip *h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    size_t i = 0;
-    h->total += n;
-    while (h->ntail && i < n) /* finish a partial word */
-        sip_byte(h, p[i++]);
-    for (; i + 8 <= n; i += 8) { /* whole words (compilers turn this into one load) */
-        uint64_t m = 0;
-        for (int k = 0; k < 8; k++)
-            m |= (uint64_t)p[i + (size_t)k] << (8 * k);
-        sip_block(h, m);
-    }
-    for (; i < n; i++)
-        sip_byte(h, p[i]);
-}
-
-static uint64_t sip_final(struct sip *h)
-{
-    uint64_t b = h->tail | (h->total << 56);
+    uint64_t b = tail | (total << 56);
     sip_block(h, b);
     h->v2 ^= 0xff;
     for (int i = 0; i < 4; i++)
@@ -119,20 +87,70 @@ static uint64_t sip_final(struct sip *h)
 static const uint64_t key_a[2] = {0x7265626f756e6431ull, 0x6576656e74206b31ull};
 static const uint64_t key_b[2] = {0x7265626f756e6432ull, 0x6576656e74206b32ull};
 
+/* Two SipHash-2-4 states fed the same bytes (a 128-bit key), sharing one buffer of the
+ * pending bytes: each 8-byte word is assembled once for both. The bytes hashed are exactly a
+ * stream of the fields, so keys do not depend on how it is cut (test_keys pins them). */
 struct hash2 {
     struct sip a, b;
+    uint64_t tail;  /* pending bytes, little-endian */
+    unsigned ntail; /* how many (0..7) */
+    uint64_t total; /* bytes fed */
 };
+
+static void hash2_init(struct hash2 *h)
+{
+    sip_init(&h->a, key_a[0], key_a[1]);
+    sip_init(&h->b, key_b[0], key_b[1]);
+    h->tail = 0;
+    h->ntail = 0;
+    h->total = 0;
+}
+
+static uint64_t load_le64(const unsigned char *p)
+{
+    uint64_t m = 0;
+    for (int k = 0; k < 8; k++) /* compilers turn this into one load */
+        m |= (uint64_t)p[k] << (8 * k);
+    return m;
+}
+
+/* feed_word - 8 bytes (as a little-endian word) into the stream */
+static void feed_word(struct hash2 *h, uint64_t w)
+{
+    h->total += 8;
+    if (!h->ntail) {
+        sip_block(&h->a, w);
+        sip_block(&h->b, w);
+        return;
+    }
+    unsigned sh = 8 * h->ntail;
+    uint64_t m = h->tail | (w << sh);
+    sip_block(&h->a, m);
+    sip_block(&h->b, m);
+    h->tail = w >> (64 - sh);
+}
+
+static void feed(struct hash2 *h, const unsigned char *p, size_t n)
+{
+    for (; n >= 8; p += 8, n -= 8)
+        feed_word(h, load_le64(p));
+    for (; n; p++, n--) {
+        h->tail |= (uint64_t)*p << (8 * h->ntail);
+        h->total++;
+        if (++h->ntail == 8) {
+            sip_block(&h->a, h->tail);
+            sip_block(&h->b, h->tail);
+            h->tail = 0;
+            h->ntail = 0;
+        }
+    }
+}
 
 /* field - a length-prefixed field, so ("ab","c") and ("a","bc") differ */
 static void field(struct hash2 *h, const char *s, size_t n)
 {
-    unsigned char len[8];
-    for (int i = 0; i < 8; i++)
-        len[i] = (unsigned char)((uint64_t)n >> (8 * i));
-    sip_feed(&h->a, len, 8);
-    sip_feed(&h->b, len, 8);
-    sip_feed(&h->a, s, n);
-    sip_feed(&h->b, s, n);
+    feed_word(h, (uint64_t)n);
+    feed(h, (const unsigned char *)s, n);
 }
 
 static void field_str(struct hash2 *h, const char *s)
@@ -159,8 +177,7 @@ static void field_int(struct hash2 *h, long long x)
 void store_event_key(struct store_event *e)
 {
     struct hash2 h;
-    sip_init(&h.a, key_a[0], key_a[1]);
-    sip_init(&h.b, key_b[0], key_b[1]);
+    hash2_init(&h);
     if (e->source_event_id && e->source_event_id[0]) {
         field_str(&h, "id");
         field_str(&h, e->format);
@@ -181,11 +198,20 @@ void store_event_key(struct store_event *e)
         field_str(&h, e->status);
         field_str(&h, e->text);
     }
-    uint64_t x = sip_final(&h.a), y = sip_final(&h.b);
+    uint64_t x = sip_final(&h.a, h.tail, h.total), y = sip_final(&h.b, h.tail, h.total);
     for (int i = 0; i < 8; i++) {
         e->key[i] = (unsigned char)(x >> (56 - 8 * i));
         e->key[8 + i] = (unsigned char)(y >> (56 - 8 * i));
     }
+}
+
+void store_hash128(const void *p, size_t n, uint64_t out[2])
+{
+    struct hash2 h;
+    hash2_init(&h);
+    feed(&h, p, n);
+    out[0] = sip_final(&h.a, h.tail, h.total);
+    out[1] = sip_final(&h.b, h.tail, h.total);
 }
 
 void store_key_hex(const unsigned char key[STORE_KEY_BYTES], char *out)
@@ -324,6 +350,8 @@ int store_open(struct store **out, const char *target, const struct store_open_o
             (*out)->cfg = *cfg;
         else
             suppress_config_default(&(*out)->cfg);
+        if ((*out)->cfg.batch_events == 0)
+            (*out)->cfg.batch_events = pg ? STORE_BATCH_PG : STORE_BATCH_SQLITE;
     }
     return rc;
 }

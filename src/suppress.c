@@ -31,7 +31,7 @@ void suppress_config_default(struct suppress_config *cfg)
     cfg->mailbox_full_repeats = 3;
     cfg->soft_bounce_days = 5;
     cfg->retry_horizon_hours = 72;
-    cfg->batch_events = 10000;
+    cfg->batch_events = 0; /* the store backend's default (store_open) */
     cfg->busy_timeout_ms = 5000;
 }
 

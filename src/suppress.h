@@ -52,7 +52,8 @@ struct suppress_config {
     unsigned mailbox_full_repeats; /* mailbox-full failures in a row that suppress (3) */
     unsigned soft_bounce_days;     /* days a soft-bounce streak may last (5) */
     unsigned retry_horizon_hours;  /* retry advice gives up after this (72) */
-    unsigned batch_events;         /* events per store transaction (10000) */
+    unsigned batch_events;         /* events per store transaction; 0 (the default) = the
+                                      backend's own (STORE_BATCH_SQLITE, STORE_BATCH_PG) */
     unsigned busy_timeout_ms;      /* wait this long for another writer's lock (5000) */
 };
 

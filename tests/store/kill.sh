@@ -27,7 +27,7 @@ except Exception:
 # the input: gen_maillog when it was built next to the binary, else a generated Postfix log
 GEN=$(dirname "$BIN")/gen_maillog
 if [ -x "$GEN" ]; then
-  "$GEN" postfix 40 > "$T/mail.log"
+  "$GEN" postfix 120 > "$T/mail.log" # long enough that an optimised build is still running when killed
 else
   awk 'BEGIN {
     split("gmail.com yahoo.com example.org orange.fr", d, " ")

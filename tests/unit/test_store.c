@@ -471,8 +471,46 @@ static int on_stored(const struct store_event *e, void *ud)
     return 0;
 }
 
+/* downgrade - turn a schema-4 store at path back into schema `to` (3 or 1) as an older
+ * rebound left it: events a table of strings again (schema 1 also without auth, blocklist,
+ * listed and the notices table). Returns the SQLite result. */
+static int downgrade(const char *path, int to)
+{
+    sqlite3 *db;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        return SQLITE_ERROR;
+    char sql[4096];
+    snprintf(sql, sizeof sql,
+             "BEGIN;"
+             "CREATE TABLE ev(id INTEGER PRIMARY KEY, key BLOB NOT NULL, time INTEGER NOT NULL,"
+             " kind TEXT NOT NULL, recipient TEXT NOT NULL, domain TEXT NOT NULL,"
+             " sender TEXT NOT NULL, sender_domain TEXT NOT NULL, rhost TEXT NOT NULL,"
+             " provider TEXT NOT NULL, replycode INTEGER NOT NULL, status TEXT NOT NULL,"
+             " reason TEXT NOT NULL, category TEXT NOT NULL, scope TEXT NOT NULL,"
+             " remedy TEXT NOT NULL, permanent INTEGER NOT NULL, campaign TEXT NOT NULL,"
+             " sending_ip TEXT NOT NULL, sending_domain TEXT NOT NULL, vmta TEXT NOT NULL,"
+             " queue_id TEXT NOT NULL, message_id TEXT NOT NULL, source_event_id TEXT NOT NULL,"
+             " text TEXT NOT NULL, format TEXT NOT NULL%s, UNIQUE(time, key));"
+             "INSERT INTO ev SELECT id, key, time, kind, recipient, domain, sender, sender_domain,"
+             " rhost, provider, replycode, status, reason, category, scope, remedy, permanent,"
+             " campaign, sending_ip, sending_domain, vmta, queue_id, message_id, source_event_id,"
+             " text, format%s FROM events;"
+             "DROP VIEW events; DROP TABLE event_rows; DROP TABLE names;"
+             "ALTER TABLE ev RENAME TO events;%s"
+             "UPDATE meta SET value = '%d' WHERE key = 'schema_version';"
+             "COMMIT;",
+             to >= 2 ? ", auth INTEGER NOT NULL DEFAULT 0, blocklist TEXT NOT NULL DEFAULT '',"
+                       " listed TEXT NOT NULL DEFAULT ''"
+                     : "",
+             to >= 2 ? ", auth, blocklist, listed" : "", to < 3 ? "DROP TABLE notices;" : "", to);
+    int src = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return src;
+}
+
 /* test_iterate_and_migrate - events read back (ordered, unordered, brief, by time range), and
- * a schema-1 store (before auth/blocklist/listed) migrated by the first writer */
+ * a schema-3 store (events a table of strings) and a schema-1 store (before
+ * auth/blocklist/listed) migrated by the first writer */
 static void test_iterate_and_migrate(void)
 {
     char path[512];
@@ -519,21 +557,39 @@ static void test_iterate_and_migrate(void)
     CHECK_INT(parts, NSEQ, "parts: every event once");
     store_close(s);
 
-    /* back to schema 1: the columns schema 2 added and the table of schema 3 dropped, the
-     * version set back */
-    sqlite3 *db;
-    sqlite3_open(path, &db);
-    int src = sqlite3_exec(db,
-                           "ALTER TABLE events DROP COLUMN auth;"
-                           "ALTER TABLE events DROP COLUMN blocklist;"
-                           "ALTER TABLE events DROP COLUMN listed;"
-                           "DROP TABLE notices;"
-                           "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
-                           NULL, NULL, NULL);
-    sqlite3_close(db);
-    CHECK_INT(src, SQLITE_OK, "downgrade to schema 1");
+    /* back to schema 3 (the event row of schema 4 unpacked into the table it replaced), then
+     * opened by a writer: every event and its names come back through the 3 -> 4 migration */
+    CHECK_INT(downgrade(path, 3), SQLITE_OK, "downgrade to schema 3");
     struct store_open_opts ro = {.readonly = true, .busy_timeout_ms = 1000};
     int rc = store_open(&s, path, &ro, NULL);
+    CHECK_INT(rc, RB_EIO, "a reader does not migrate (3)");
+    store_close(s);
+    CHECK(store_open(&s, path, NULL, NULL) == RB_OK, "a writer migrates 3: %s", store_error(s));
+    x = (struct iter_seen){.ordered = true};
+    CHECK(store_events_iterate(s, &(struct store_iter){0}, on_stored, &x) == RB_OK,
+          "iterate migrated 3");
+    CHECK_INT(x.n, NSEQ, "migrated 3: every event kept");
+    CHECK(x.ordered, "migrated 3: in time order");
+    CHECK_STR(x.blocklist, "spamhaus-zen", "migrated 3: blocklist kept");
+    CHECK_STR(x.text, R_DELIV, "migrated 3: kind and text of a delivery kept");
+    CHECK_STR(x.sender, "news@shop.example", "migrated 3: sender kept");
+    /* the same events again: all known (their keys survived), nothing added */
+    struct store_totals before;
+    store_totals(s, &before);
+    for (size_t i = 0; i < NSEQ; i++) {
+        struct store_add_result r;
+        CHECK(add(s, &seq[i], &r) == RB_OK, "re-add %zu", i);
+    }
+    CHECK(store_finish(s) == RB_OK, "finish re-add");
+    struct store_totals after;
+    store_totals(s, &after);
+    CHECK_INT(after.added - before.added, 0, "migrated 3: re-ingest adds nothing");
+    CHECK_INT(after.dup - before.dup, NSEQ, "migrated 3: re-ingest all duplicates");
+    store_close(s);
+
+    /* back to schema 1: also the columns schema 2 added and the table of schema 3 dropped */
+    CHECK_INT(downgrade(path, 1), SQLITE_OK, "downgrade to schema 1");
+    rc = store_open(&s, path, &ro, NULL);
     CHECK_INT(rc, RB_EIO, "a reader does not migrate");
     CHECK(strstr(store_error(s), "older") != NULL, "older schema said: %s", store_error(s));
     store_close(s);
@@ -543,15 +599,66 @@ static void test_iterate_and_migrate(void)
           "iterate migrated");
     CHECK_INT(x.n, NSEQ, "migrated: every event kept");
     CHECK_STR(x.blocklist, "", "migrated: old events have no blocklist");
+    CHECK_STR(x.sender, "news@shop.example", "migrated: sender kept");
     store_close(s);
+    sqlite3 *db;
     sqlite3_open(path, &db);
     sqlite3_stmt *st;
     sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st, NULL);
     CHECK(sqlite3_step(st) == SQLITE_ROW &&
-              strcmp((const char *)sqlite3_column_text(st, 0), "3") == 0,
-          "migrated: schema version 3");
+              strcmp((const char *)sqlite3_column_text(st, 0), "4") == 0,
+          "migrated: schema version 4");
+    sqlite3_finalize(st);
+    /* the view reads as the old table did: names, not numbers */
+    sqlite3_prepare_v2(db,
+                       "SELECT count(*) FROM events WHERE kind = 'delivered' AND"
+                       " sender_domain = 'shop.example' AND length(key) = 16",
+                       -1, &st, NULL);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0,
+          "view: deliveries by name");
     sqlite3_finalize(st);
     sqlite3_close(db);
+}
+
+/* test_two_writers - a writer's memory of who has an open streak (store_sqlite.c's
+ * recipient set) follows what another connection committed in between: a streak the other
+ * writer opened is cleared by our delivery (its row is gone), and two more mailbox-full
+ * failures make a streak of 2, not 3. */
+static void test_two_writers(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/two.db", dir);
+    struct store *a, *b;
+    struct suppress_config cfg;
+    suppress_config_default(&cfg);
+    cfg.batch_events = 1; /* each event its own transaction */
+    CHECK(store_open(&a, path, NULL, &cfg) == RB_OK, "open a: %s", store_error(a));
+    CHECK(store_open(&b, path, NULL, &cfg) == RB_OK, "open b: %s", store_error(b));
+    struct store_add_result r;
+    static const struct ev steps[] = {
+        {D, "other@example.com", 0.1, R_DELIV}, /* a: builds its set (no streaks) */
+        {F, "y@example.com", 0.2, R_FULL},      /* b: opens y's streak */
+        {D, "y@example.com", 0.3, R_DELIV},     /* a: must see it and clear it */
+        {F, "y@example.com", 0.4, R_FULL},      /* a */
+        {F, "y@example.com", 0.5, R_FULL},      /* a: 2 in a row, not 3 */
+    };
+    struct store *who[] = {a, b, a, a, a};
+    struct suppress_state st;
+    bool found = true;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        CHECK(add(who[i], &steps[i], &r) == RB_OK && r.inserted, "step %zu", i);
+        if (i == 2)
+            CHECK(store_state_get(b, "y@example.com", &st, &found) == RB_OK && !found,
+                  "y's streak cleared by the other writer's delivery");
+    }
+    CHECK(store_finish(a) == RB_OK && store_finish(b) == RB_OK, "finish");
+    struct store_suppression sp;
+    CHECK(store_suppress_get(a, "y@example.com", &sp, &found) == RB_OK && !found,
+          "y not suppressed: the other writer's streak was cleared");
+    CHECK(store_state_get(b, "y@example.com", &st, &found) == RB_OK && found && st.mbf_count == 2,
+          "y: 2 in a row (got %u)", st.mbf_count);
+    store_close(a);
+    store_close(b);
 }
 
 int main(void)
@@ -572,6 +679,7 @@ int main(void)
     test_list();
     test_refusals();
     test_iterate_and_migrate();
+    test_two_writers();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
