@@ -31,7 +31,9 @@ int matcher_scratch_new(const struct matcher *m, struct matcher_scratch **out);
 struct matcher_scratch *matcher_scratch_free(struct matcher_scratch *s);
 
 /* matcher_scan - find matching rule ids in (p, len); writes up to cap ids to ids[] and the
- * count to *n (ids beyond cap are dropped and *overflow set). RB_OK or RB_EMATCHER. */
+ * count to *n (ids beyond cap are dropped and *overflow set). Case-insensitive for ASCII
+ * (the text is lower-cased into the scratch, which keeps the largest size it needed).
+ * RB_OK, RB_ENOMEM or RB_EMATCHER. */
 int matcher_scan(const struct matcher *m, struct matcher_scratch *s, const char *p, size_t len,
                  unsigned *ids, size_t cap, size_t *n, int *overflow);
 

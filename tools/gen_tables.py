@@ -160,6 +160,32 @@ def last2_hash(host):
     return h
 
 
+def fold_pattern(rx):
+    """rx with its ASCII letters lower-cased, for a case-sensitive database scanned over
+    lower-cased text (match_hs.c): that scan costs ~8% fewer instructions than Hyperscan's
+    caseless mode. Escapes keep their letter (\\S, \\b, \\W differ from \\s, \\B, \\w); a \\xHH
+    escape of A-Z becomes its lower-case letter's. Non-ASCII bytes stay as they are, as
+    Hyperscan's caseless mode (without HS_FLAG_UTF8) left them."""
+    out = []
+    k = 0
+    while k < len(rx):
+        c = rx[k]
+        if c == "\\" and k + 1 < len(rx):
+            if rx[k + 1] == "x" and re.fullmatch(r"[0-9a-fA-F]{2}", rx[k + 2:k + 4]):
+                v = int(rx[k + 2:k + 4], 16)
+                out.append("\\x%02x" % (v + 32 if 0x41 <= v <= 0x5A else v))
+                k += 4
+                continue
+            if rx[k + 1] in "xcpPQEkg":
+                raise DataError(f"pattern {rx!r}: escape \\{rx[k + 1]} not supported by fold_pattern")
+            out.append(rx[k:k + 2])
+            k += 2
+            continue
+        out.append(c.lower() if "A" <= c <= "Z" else c)
+        k += 1
+    return "".join(out)
+
+
 def literal_to_regex(text, provider):
     """A provider-codes text_pattern (literal, see reference README) -> regex."""
     text = re.sub(r"\s+", " ", text.strip())
@@ -561,7 +587,7 @@ def main():
             rx = r["rx"]
             if r["id"] in EXPAND_RULES:
                 rx = expand_pattern(rx, f"rule {r['id']}")
-            f.write(f"{i}\t{rx}\n")
+            f.write(f"{i}\t{fold_pattern(rx)}\n")
 
     # ---- write rules_gen.c
     def opt_reason(x):
@@ -598,7 +624,7 @@ def main():
     L.append("};\n")
     L.append("const char *const rules_patterns[] = {")
     for r in rules:
-        L.append(f"    {cstr(r['rx'])},")
+        L.append(f"    {cstr(fold_pattern(r['rx']))},")
     L.append("};\n")
     L.append(f"const size_t status_map_count = {len(smap)};")
     L.append("const struct status_map status_map_table[] = {")

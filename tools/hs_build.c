@@ -93,7 +93,7 @@ int main(int argc, char **argv)
             *tab = '\0';
             ids[n] = (unsigned)strtoul(line, NULL, 10);
             exprs[n] = tab + 1;
-            flags[n] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+            flags[n] = HS_FLAG_SINGLEMATCH; /* lower-case patterns, lower-cased text: match_hs.c */
             n++;
         }
         line = nl ? nl + 1 : NULL;
