@@ -285,24 +285,24 @@ static const char *provider_from_host(const char *host, size_t n)
 
 /* provider_from_text - a provider named by a host name in the reply ("resimta-po-12v.sys.
  * comcast.net", "https://community.mimecast.com/..."); addresses (after '@') are skipped,
- * since the sender's own address may appear in a reply. A host name has a dot, so only the
- * tokens around dots are looked at (memchr finds them), not every word. */
+ * since the sender's own address may appear in a reply. Every suffix in the table ends in
+ * an alphabetic label (tools/gen_tables.py checks), so only tokens with a dot followed by a
+ * letter are looked at (memchr finds the dots): not every word, code or IP address. */
 static const char *provider_from_text(const char *p, size_t n)
 {
     const char *end = p + n;
     const char *q = p;
     while (q < end && (q = memchr(q, '.', (size_t)(end - q))) != NULL) {
+        if (q + 1 >= end || ((unsigned char)q[1] | 32) < 'a' || ((unsigned char)q[1] | 32) > 'z') {
+            q++;
+            continue;
+        }
         const char *s = q, *e = q + 1;
         while (s > p && is_host_char((unsigned char)s[-1]))
             s--;
-        int letters = 0;
-        for (const char *k = s; k < q; k++)
-            letters |= ((unsigned char)*k | 32) >= 'a' && ((unsigned char)*k | 32) <= 'z';
-        while (e < end && is_host_char((unsigned char)*e)) {
-            letters |= ((unsigned char)*e | 32) >= 'a' && ((unsigned char)*e | 32) <= 'z';
+        while (e < end && is_host_char((unsigned char)*e))
             e++;
-        }
-        if (letters && e - s > 4 && !(s > p && s[-1] == '@') && !(e < end && *e == '@')) {
+        if (e - s > 4 && !(s > p && s[-1] == '@') && !(e < end && *e == '@')) {
             const char *prov = provider_from_host(s, (size_t)(e - s));
             if (prov)
                 return prov;

@@ -662,8 +662,9 @@ def main():
     L.append(f"const size_t provider_host_count = {len(hosts)};")
     L.append("const struct provider_host provider_host_table[] = {")
     for prov, suf in hosts:
-        if "." not in suf:
-            raise DataError(f"provider-hosts.tsv: host suffix {suf!r} has a single label")
+        if "." not in suf or not re.fullmatch(r"[a-z]+", suf.rsplit(".", 1)[1]):
+            raise DataError(f"provider-hosts.tsv: host suffix {suf!r} needs two labels, the last "
+                            "alphabetic (classify.c provider_from_text looks only at those)")
         L.append(f"    {{{cstr(prov)}, {cstr(suf)}, {len(suf)}, {last2_hash(suf)}u}},")
     L.append("};")
     with open(f"{out}/rules_gen.c", "w", encoding="utf-8") as f:
