@@ -578,6 +578,17 @@ static const struct dialect d_qmail = {
 
 #define SM_TRANSCRIPT "----- Transcript of session follows -----"
 
+/* sm_agent_line - "prog: text" as sendmail's local delivery agents print their errors
+ * (mail.local, procmail, smrsh, deliver): a lower-case program name, a colon, a space. */
+static int sm_agent_line(struct slice t)
+{
+    size_t i = 0;
+    while (i < t.len && i < 24 &&
+           ((t.p[i] >= 'a' && t.p[i] <= 'z') || t.p[i] == '.' || t.p[i] == '-' || t.p[i] == '_'))
+        i++;
+    return i >= 3 && i + 1 < t.len && t.p[i] == ':' && t.p[i + 1] == ' ';
+}
+
 static int sendmail_detect(const struct rb_parser *bp, struct slice hdr)
 {
     if (!hdr_starts(hdr, "Subject", "Returned mail:") &&
@@ -619,8 +630,11 @@ static struct slice sm_inner(struct slice t)
     return t;
 }
 
-/* The notice's Subject and transcript words sendmail uses when the queue timed out. */
+/* The notice's Subject and transcript words sendmail uses when the queue timed out; the
+ * local delivery agent's own verdict (mail.local.c: "unknown user: %s" after a failed
+ * passwd lookup, a definitive answer from the final mailbox host). */
 static const struct phrase sendmail_phrases[] = {
+    {"mail.local: unknown user", RB_REASON_USERUNKNOWN},
     {"Cannot send message for", RB_REASON_EXPIRED}, /* savemail: "Cannot send message for %s" */
     {"Host unknown", RB_REASON_HOSTUNKNOWN},        /* "550 Host unknown (Authoritative...)" */
 };
@@ -794,6 +808,15 @@ static int sendmail_records(struct rb_parser *bp, struct slice hdr)
         }
         if (!other.len)
             other = t;
+        /* a local delivery agent's own line ("mail.local: unknown user: neko") comes before
+         * sendmail's summary for the recipient ("554 <a@b>... Service unavailable"), which
+         * says less: it goes with the record that follows, like a dialogue line */
+        if (sm_agent_line(t)) {
+            if (!pend.len)
+                pend = t;
+            else
+                pend = slice_make(pend.p, (size_t)(t.p + t.len - pend.p));
+        }
     }
     if (cur >= 0 && pend.len)
         diag_add(bp, pend);
