@@ -660,15 +660,16 @@ static void sisimai_filtered(const struct rb_parser *bp, const struct prec *pr, 
         rh = rhost_from_text(v->reply.text, v->reply.text_len);
     const char *rcpt = arena_str(bp, pr->rcpt);
     struct slice dom = addr_domain(slice_make(rcpt, strlen(rcpt)));
-    rb_reason pr_reason =
-        provider_rhost_reason(rh.p, rh.len, dom, v->reply.text, v->reply.text_len);
+    rb_reason pr_reason = provider_rhost_reason(rh.p, rh.len, dom, &v->reply);
     /* no remote host named: the reporting host is the one that refused (a receiving
      * service's own report, as Amazon SES inbound writes) */
     const char *lh = arena_str(bp, bp->lhost);
     if (pr_reason == RB_REASON_UNDEFINED && !arena_str(bp, pr->rhost)[0] && lh[0])
-        pr_reason = provider_rhost_reason(lh, strlen(lh), dom, v->reply.text, v->reply.text_len);
-    if (pr_reason == RB_REASON_FILTERED &&
-        (v->reason == RB_REASON_USERUNKNOWN || v->reason == RB_REASON_ONHOLD)) {
+        pr_reason = provider_rhost_reason(lh, strlen(lh), dom, &v->reply);
+    if ((pr_reason == RB_REASON_FILTERED &&
+         (v->reason == RB_REASON_USERUNKNOWN || v->reason == RB_REASON_ONHOLD)) ||
+        (pr_reason == RB_REASON_REJECTED &&
+         (v->reason == RB_REASON_USERUNKNOWN || v->reason == RB_REASON_FILTERED))) {
         classify_recast(v, pr_reason, "provider-rhost");
         return;
     }

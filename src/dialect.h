@@ -51,10 +51,10 @@ int dialect_amend(struct rb_parser *bp, struct slice hdr);
 
 /* provider_rhost_reason - (mta_provider.c) the reason a receiving provider's known reply
  * means, by its remote host (rhost, rn: a Remote-MTA value or host name) or the recipient's
- * domain, and the reply text (diag, dn); RB_REASON_UNDEFINED when neither is such a
- * provider or the text is not one of its documented replies. */
+ * domain, and the parsed reply rp (text, command, status); RB_REASON_UNDEFINED when neither
+ * is such a provider or the text is not one of its documented replies. */
 rb_reason provider_rhost_reason(const char *rhost, size_t rn, struct slice rcpt_domain,
-                                const char *diag, size_t dn);
+                                const rb_reply *rp);
 /* host_token - (mta_provider.c) the host name that starts a Remote-MTA or Reporting-MTA
  * value ("lsean.ezweb.ne.jp (TCP|...)", "mx.example.org[192.0.2.1]"), without a trailing
  * dot; borrowed from h. */

@@ -1055,9 +1055,11 @@ static int host_ends(struct slice host, const char *dom)
 }
 
 rb_reason provider_rhost_reason(const char *rhost, size_t rn, struct slice rcpt_domain,
-                                const char *diag, size_t dn)
+                                const rb_reply *rp)
 {
     struct slice h = host_token(rhost ? rhost : "", rhost ? rn : 0);
+    const char *diag = rp->text;
+    size_t dn = rp->text_len;
     if (!diag)
         return RB_REASON_UNDEFINED;
     /* au (KDDI): the address filter a subscriber sets answers "550 : User unknown" with the
@@ -1077,5 +1079,14 @@ rb_reason provider_rhost_reason(const char *rhost, size_t rn, struct slice rcpt_
     if (h.len > 13 && mem_eq_ci(h.p, "inbound-smtp.", 13) && host_ends(h, "amazonaws.com") &&
         memmem_ci(diag, dn, "mailbox does not exist", 22))
         return RB_REASON_FILTERED;
+    /* NTT docomo (mfsmax.docomo.ne.jp): a subscriber's reception settings (senders or
+     * domains refused) answer "550 Unknown user <addr>" to the end of DATA, after the
+     * recipient was accepted; the report then says only 5.0.0. The sender was refused, not
+     * the address (a 5.1.1 report or a refusal at RCPT is the unknown mailbox, a 5.2.0 one
+     * docomo's content filter): Sisimai's Rhost::NTTDOCOMO reads these replies the same. */
+    if (host_ends(h, "docomo.ne.jp") && strcmp(rp->command, "DATA") == 0 &&
+        (!rp->status_class || (rp->status_subject == 0 && rp->status_detail == 0)) &&
+        memmem_ci(diag, dn, "unknown user", 12))
+        return RB_REASON_REJECTED;
     return RB_REASON_UNDEFINED;
 }
