@@ -317,12 +317,7 @@ static int dsn_field_start(const char *p, size_t n)
         "Original-Recipient:",   "Action:",          "Status:",
         "Remote-MTA:",           "Diagnostic-Code:", "Last-Attempt-Date:",
         "Will-Retry-Until:",     "Final-Log-ID:",    "X-"};
-    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
-        size_t m = strlen(f[k]);
-        if (n >= m && mem_eq_ci(p, f[k], m))
-            return 1;
-    }
-    return 0;
+    return starts_any_ci(p, n, f, sizeof f / sizeof f[0]);
 }
 
 /* bare_report - the delivery-status fields of a report whose MIME framing was stripped

@@ -258,12 +258,7 @@ static int dsn_field_line(const char *p, size_t n)
 {
     static const char *const f[] = {
         "Final-Recipient:", "Original-Recipient:", "X-Actual-Recipient:"};
-    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
-        size_t m = strlen(f[k]);
-        if (n >= m && mem_eq_ci(p, f[k], m))
-            return 1;
-    }
-    return 0;
+    return starts_any_ci(p, n, f, sizeof f / sizeof f[0]);
 }
 
 struct slice text_diag_for(struct rb_parser *bp, struct slice addr)

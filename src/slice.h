@@ -54,6 +54,18 @@ static inline bool slice_eq_ci(struct slice s, const char *lit)
     return n == s.len && mem_eq_ci(s.p, lit, n);
 }
 
+/* starts_any_ci - does p (n bytes) start with one of the count literals in lits (ASCII
+ * case-insensitive)? For the field-name lists parsers test a line against. */
+static inline bool starts_any_ci(const char *p, size_t n, const char *const *lits, size_t count)
+{
+    for (size_t k = 0; k < count; k++) {
+        size_t m = strlen(lits[k]);
+        if (n >= m && mem_eq_ci(p, lits[k], m))
+            return true;
+    }
+    return false;
+}
+
 /* slice_trim - drop leading and trailing ASCII whitespace. */
 static inline struct slice slice_trim(struct slice s)
 {
