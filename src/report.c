@@ -304,6 +304,19 @@ static size_t family_of(const char *status, char *out)
     return n + 2;
 }
 
+/* tpl_sample_before - does event e order before the verdict template row t shows, by
+ * (reason, category, reply code, status)? */
+static int tpl_sample_before(const struct report_event *e, const struct report_template_row *t)
+{
+    if (e->reason != t->reason)
+        return e->reason < t->reason;
+    if (e->category != t->category)
+        return e->category < t->category;
+    if (e->replycode != t->replycode)
+        return e->replycode < t->replycode;
+    return strcmp(e->status, t->status) < 0;
+}
+
 static int add_template(struct report *r, const struct report_event *e, const char *provider)
 {
     size_t tl = report_template(e->text, e->text_len, r->tplbuf, sizeof r->tplbuf);
@@ -329,6 +342,17 @@ static int add_template(struct report *r, const struct report_event *e, const ch
         t->provider = provider; /* interned in the provider dimension: stable */
         t->text = k + pl + 1;
         /* the status string must outlive the event: intern it in the status dimension */
+        long sid = e->status[0] ? row_of(r, RD_STATUS, e->status, strlen(e->status)) : -1;
+        t->status = sid >= 0 ? r->dim[RD_STATUS].keys.ent[sid].str : "";
+        t->replycode = e->replycode;
+        t->reason = e->reason;
+        t->category = e->category;
+        t->classified = e->reason != RB_REASON_UNDEFINED;
+    } else if (tpl_sample_before(e, &r->tpl[id])) {
+        /* one text, several verdicts (a provider rule reading the remote host, a Status:
+         * field): the row shows the smallest, so the report does not depend on the order
+         * events arrive in (store backends and scanner threads differ) */
+        struct report_template_row *t = &r->tpl[id];
         long sid = e->status[0] ? row_of(r, RD_STATUS, e->status, strlen(e->status)) : -1;
         t->status = sid >= 0 ? r->dim[RD_STATUS].keys.ent[sid].str : "";
         t->replycode = e->replycode;

@@ -110,7 +110,7 @@ struct report_bucket {
 struct report_template_row {
     const char *provider; /* "" unknown */
     const char *text;     /* the template (report_template.h) */
-    const char *status;   /* enhanced status of its first occurrence, "" */
+    const char *status;   /* status of the sample verdict (report.c tpl_sample_before), "" */
     int replycode;
     rb_reason reason;
     rb_category category;
