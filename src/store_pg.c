@@ -16,13 +16,18 @@
  *
  *   Bulk ingest (store.h's put_events, prefetch and stream; the loop is in store.c): the
  *   events of a batch go by COPY (text format) straight into events, sent while the batch
- *   is being queued (pg_stream), so the server inserts while the caller reads on;
- *   pg_put_events says how events already stored are kept out. Then one prepared query
- *   reads the state rows of the batch's recipients, locking them (SELECT ... FOR UPDATE, in
- *   address order), and which of them are on the list; the rules run in memory on that
- *   copy; at commit the changed states, new suppressions and summed sender alerts go in
- *   three small binary COPYs to staging tables and one round of INSERT/UPDATE/DELETE.
- *   About ten round trips per batch.
+ *   is being queued (pg_stream, some KB per message), so the server inserts while the
+ *   caller reads on; pg_put_events says how events already stored are kept out. Then one
+ *   prepared query reads the state rows of the batch's recipients, locking them (SELECT ...
+ *   FOR UPDATE, in address order), and which of them are on the list; the rules run in
+ *   memory on that copy; at commit the changed states, new suppressions and summed sender
+ *   alerts go as arrays to one prepared statement (INSERT/UPDATE/DELETE in data-modifying
+ *   WITH clauses), then COMMIT. On the common path (a streamed batch of new events) that
+ *   read is sent by pg_put_events as soon as the COPY ends, its recipients listed while the
+ *   server finishes the rows, and the list read only for recipients whose events may
+ *   suppress (deliveries never do); pg_prefetch takes its answer when it covers store.c's
+ *   list (else reads the ordinary way). Five round trips per batch: BEGIN with the COPY,
+ *   its end, the read, the writes and COMMIT.
  *
  *   One event at a time (store_open_opts.per_event, for callers that need each event's
  *   outcome at once): put_event is a batch of one, and the rule calls go to the server
@@ -65,10 +70,11 @@
 #include "slice.h"
 #include "store.h"
 
-#define PG_COPY_CAP (1u << 30)  /* bytes of COPY data (or an address array) per batch */
-#define PG_COPY_SEND (1u << 20) /* bytes per PQputCopyData call */
-#define PG_CONNECT_TIMEOUT "10" /* seconds, unless the target says otherwise */
-#define PG_TEMP_BUFFERS "128MB" /* the writer's staging tables, in its local buffers */
+#define PG_COPY_CAP (1u << 30)     /* bytes of COPY data (or an address array) per batch */
+#define PG_COPY_SEND (1u << 20)    /* bytes per PQputCopyData call */
+#define PG_STREAM_SEND (64u << 10) /* streamed rows gathered before a PQputCopyData call */
+#define PG_CONNECT_TIMEOUT "10"    /* seconds, unless the target says otherwise */
+#define PG_TEMP_BUFFERS "128MB"    /* the writer's staging tables, in its local buffers */
 #define PG_ADDR_CLEAN (3 * SUPPRESS_MAX_ADDRESS + 1) /* an address made valid UTF-8 */
 
 /* ---- the schema -------------------------------------------------------------------------- */
@@ -121,17 +127,10 @@ static const struct {
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 #define SCHEMA_VERSION 3
 
-/* Per-connection staging tables of a writer: emptied by every commit and rollback. */
+/* The per-connection staging table of a writer (the checked way of pg_put_events), emptied
+ * by every commit and rollback. */
 static const char stage_sql[] =
-    "CREATE TEMP TABLE rb_key_stage(time bigint, key bytea) ON COMMIT DELETE ROWS;"
-    "CREATE TEMP TABLE rb_st_stage(address text COLLATE \"C\", op \"char\","
-    " mbf_count integer, soft_count integer, soft_first bigint, last_failure bigint,"
-    " keys text) ON COMMIT DELETE ROWS;"
-    "CREATE TEMP TABLE rb_supp_stage(address text COLLATE \"C\", reason text, rule text,"
-    " since bigint, event_keys text) ON COMMIT DELETE ROWS;"
-    "CREATE TEMP TABLE rb_alert_stage(sender_domain text, sending_ip text, category text,"
-    " provider text, count bigint, first_time bigint, last_time bigint, last_key text)"
-    " ON COMMIT DELETE ROWS;";
+    "CREATE TEMP TABLE rb_key_stage(time bigint, key bytea) ON COMMIT DELETE ROWS;";
 
 /* The bulk path's read of a batch's recipients, in one round trip: their state rows, locked
  * in address order (two batches lock in one order), and which are on the list. Prepared with
@@ -143,15 +142,56 @@ static const char prefetch_sql[] =
     " UNION ALL SELECT address, NULL, NULL, NULL, NULL, NULL, true FROM suppressions"
     " WHERE address = ANY($1)";
 
+/* The batch's rule outcomes, in one statement: the arrays unnest to rows (states with their
+ * op: 'u' update, 'd' delete, 'i' insert; new list entries; summed sender alerts). The
+ * sub-statements touch disjoint rows (one op per address), so one snapshot serves them. New
+ * states and entries are plain INSERTs in address order: another writer's row makes a unique
+ * violation, and the batch is run again (the DESCRIPTION). */
+static const char flush_sql[] =
+    "WITH st AS (SELECT a COLLATE \"C\" AS address, op, mbf, soft, first, last, keys"
+    " FROM unnest($1::text[], $2::text[], $3::int4[], $4::int4[], $5::int8[], $6::int8[],"
+    " $7::text[]) AS t(a, op, mbf, soft, first, last, keys)),"
+    " u AS (UPDATE recipient_state r SET mbf_count = s.mbf, soft_count = s.soft,"
+    " soft_first = s.first, last_failure = s.last, keys = s.keys FROM st s"
+    " WHERE s.op = 'u' AND r.address = s.address),"
+    " d AS (DELETE FROM recipient_state r USING st s WHERE s.op = 'd' AND r.address = s.address),"
+    " i AS (INSERT INTO recipient_state SELECT address, mbf, soft, first, last, keys FROM st"
+    " WHERE op = 'i' ORDER BY address),"
+    " l AS (INSERT INTO suppressions SELECT a COLLATE \"C\", reason, rule, since, keys"
+    " FROM unnest($8::text[], $9::text[], $10::text[], $11::int8[], $12::text[])"
+    " AS t(a, reason, rule, since, keys) ORDER BY 1),"
+    " al AS (INSERT INTO sender_alerts SELECT * FROM unnest($13::text[], $14::text[],"
+    " $15::text[], $16::text[], $17::int8[], $18::int8[], $19::int8[], $20::text[])"
+    " ORDER BY 1, 2, 3, 4"
+    " ON CONFLICT (sender_domain, sending_ip, category, provider) DO UPDATE"
+    " SET count = sender_alerts.count + excluded.count,"
+    " first_time = least(sender_alerts.first_time, excluded.first_time),"
+    " last_time = greatest(sender_alerts.last_time, excluded.last_time),"
+    " last_key = excluded.last_key)"
+    " SELECT 1";
+#define FLUSH_PARAMS 20
+
+/* The early prefetch (pg_put_events): the same, the list read only for $2, the recipients
+ * whose events may suppress (a delivery never does: most of a batch). */
+static const char prefetch2_sql[] =
+    "WITH st AS (SELECT address, mbf_count, soft_count, soft_first, last_failure, keys"
+    " FROM recipient_state WHERE address = ANY($1) ORDER BY address FOR UPDATE)"
+    " SELECT address, mbf_count, soft_count, soft_first, last_failure, keys, false FROM st"
+    " UNION ALL SELECT address, NULL, NULL, NULL, NULL, NULL, true FROM suppressions"
+    " WHERE address = ANY($2)";
+
 /* ---- the handle ---------------------------------------------------------------------------- */
 
 /* One recipient read by prefetch: its state and list entry as the open batch sees them. */
 struct ent {
     const char *addr;         /* in pg_store.pool */
+    uint64_t h;               /* str_hash(addr) */
     bool db_row;              /* a state row existed (and is locked) */
     bool row;                 /* a state exists now */
     bool dirty;               /* state changed by this batch */
     bool listed;              /* on the suppression list, before or by this batch */
+    bool list_known;          /* listed was read (the early prefetch reads it only for
+                                 recipients whose events may suppress) */
     bool supp_new;            /* added by this batch */
     struct suppress_state st; /* valid when row or dirty */
     long long since;
@@ -162,6 +202,7 @@ struct ent {
 /* A sender alert summed over the batch. */
 struct alert {
     char *sd, *ip, *cat, *prov; /* owned */
+    uint64_t h;                 /* a hash of the four, compared first */
     unsigned long long count;
     long long first, last;
     char key[2 * STORE_KEY_BYTES + 1];
@@ -175,10 +216,14 @@ struct pg_store {
     bool check_dups; /* the last batch had stored events: look before copying */
     /* the COPY of the batch being queued (pg_stream) */
     enum { CP_NONE, CP_OPEN, CP_DEAD } cp;
-    size_t streamed; /* events sent by it */
-    bool cp_tx;      /* it began the transaction (store.c's begin joins it) */
-    bool cp_sp;      /* savepoint rb_copy is set */
-    struct buf row;  /* one streamed row */
+    size_t streamed;          /* events sent by it */
+    bool cp_tx;               /* it began the transaction (store.c's begin joins it) */
+    bool cp_sp;               /* savepoint rb_copy is set */
+    bool early;               /* rb_prefetch sent by pg_put_events, its result not read yet */
+    const char **early_addrs; /* its recipients (pointers into the batch) */
+    size_t early_split;       /* its second array's offset in copy */
+    size_t capearly;
+    struct buf row; /* streamed rows not sent yet (PG_STREAM_SEND) */
     /* the one-event path (per_event): what the last direct state_get found */
     char got_addr[PG_ADDR_CLEAN];
     bool got_found;
@@ -187,8 +232,10 @@ struct pg_store {
     bool cached;
     struct ent *ents;
     size_t nents, capents;
-    size_t *slots; /* open addressing: index + 1 into ents, 0 = empty */
-    size_t nslots; /* power of two */
+    size_t *kslots; /* batch_dups' hash set: index + 1 into the batch, 0 = empty */
+    size_t nkslots; /* power of two */
+    size_t *slots;  /* open addressing: index + 1 into ents, 0 = empty */
+    size_t nslots;  /* power of two */
     char *pool;
     size_t cappool;
     struct alert *alerts;
@@ -265,6 +312,7 @@ static int res_fail(struct pg_store *ps, PGresult *res, const char *what)
 }
 
 static void stream_stop(struct pg_store *ps);
+static void cache_clear(struct pg_store *ps);
 
 /* run - a command with no parameters (several separated by ';' allowed); RB_OK or RB_EIO */
 static int run(struct pg_store *ps, const char *sql, const char *what)
@@ -529,11 +577,18 @@ static size_t text_len(const char *s)
     return n;
 }
 
+static int array_append(struct buf *b, const char *const *addrs, size_t n);
+
 /* array_binary - addrs as a binary text[] parameter in ps->copy (made valid UTF-8) */
 static int array_binary(struct pg_store *ps, const char *const *addrs, size_t n)
 {
-    struct buf *b = &ps->copy;
-    buf_reset(b);
+    buf_reset(&ps->copy);
+    return array_append(&ps->copy, addrs, n);
+}
+
+/* array_append - addrs as a binary text[] (made valid UTF-8), appended to b */
+static int array_append(struct buf *b, const char *const *addrs, size_t n)
+{
     /* dimensions 1, no NULLs, element type text (25), n elements from index 1 */
     int rc = cp_be(b, 1, 4);
     if (rc == RB_OK)
@@ -709,6 +764,21 @@ static int pg_open(struct store **out, const char *target, const struct store_op
         if (rc == RB_OK)
             PQclear(res);
     }
+    if (rc == RB_OK && !o->readonly) {
+        const Oid types[2] = {1009, 1009}; /* text[] */
+        PGresult *res = PQprepare(ps->conn, "rb_prefetch2", prefetch2_sql, 2, types);
+        rc = PQresultStatus(res) == PGRES_COMMAND_OK ? RB_OK
+                                                     : res_fail(ps, res, "preparing statements");
+        if (rc == RB_OK)
+            PQclear(res);
+    }
+    if (rc == RB_OK && !o->readonly) { /* its parameters' types are cast in the text */
+        PGresult *res = PQprepare(ps->conn, "rb_flush", flush_sql, 0, NULL);
+        rc = PQresultStatus(res) == PGRES_COMMAND_OK ? RB_OK
+                                                     : res_fail(ps, res, "preparing statements");
+        if (rc == RB_OK)
+            PQclear(res);
+    }
     return rc;
 }
 
@@ -726,18 +796,34 @@ static void pg_close(struct store *s)
     free(ps->alerts);
     free(ps->ents);
     free(ps->slots);
+    free(ps->kslots);
+    free(ps->early_addrs);
     free(ps->pool);
     free(ps);
 }
 
 /* ---- the batch's recipients, in memory ----------------------------------------------------- */
 
+/* mem_hash - a hash of (p, n), eight bytes at a time (an FNV-style byte loop showed in
+ * profiles: every event's recipient is hashed twice per batch) */
+static uint64_t mem_hash(const char *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+}
+
 static uint64_t str_hash(const char *s)
 {
-    uint64_t h = 14695981039346656037ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return mem_hash(s, strlen(s));
 }
 
 static void cache_clear(struct pg_store *ps)
@@ -755,18 +841,24 @@ static void cache_clear(struct pg_store *ps)
     ps->nalerts = 0;
 }
 
-/* cache_find - the entry of addr (already clean), or NULL */
-static struct ent *cache_find(struct pg_store *ps, const char *addr)
+/* cache_find_h - the entry of addr (already clean, hash h), or NULL */
+static struct ent *cache_find_h(struct pg_store *ps, const char *addr, uint64_t h)
 {
     if (!ps->cached || !ps->nslots)
         return NULL;
-    for (size_t i = str_hash(addr) & (ps->nslots - 1);; i = (i + 1) & (ps->nslots - 1)) {
+    for (size_t i = (size_t)h & (ps->nslots - 1);; i = (i + 1) & (ps->nslots - 1)) {
         size_t k = ps->slots[i];
         if (!k)
             return NULL;
-        if (strcmp(ps->ents[k - 1].addr, addr) == 0)
+        if (ps->ents[k - 1].h == h && strcmp(ps->ents[k - 1].addr, addr) == 0)
             return &ps->ents[k - 1];
     }
+}
+
+/* cache_find - the entry of addr (already clean), or NULL */
+static struct ent *cache_find(struct pg_store *ps, const char *addr)
+{
+    return ps->cached && ps->nslots ? cache_find_h(ps, addr, str_hash(addr)) : NULL;
 }
 
 /* cache_fill - entries for addrs (distinct), all "no state, not listed" */
@@ -774,8 +866,8 @@ static int cache_fill(struct pg_store *ps, const char *const *addrs, size_t n)
 {
     size_t need = 0;
     char tmp[PG_ADDR_CLEAN];
-    for (size_t i = 0; i < n; i++)
-        need += strlen(addr_clean(addrs[i], tmp)) + 1;
+    for (size_t i = 0; i < n; i++) /* an invalid byte becomes three (U+FFFD) */
+        need += 3 * strlen(addrs[i]) + 1;
     size_t slots = 16;
     while (slots < 2 * n)
         slots *= 2;
@@ -812,11 +904,13 @@ static int cache_fill(struct pg_store *ps, const char *const *addrs, size_t n)
         memcpy(ps->pool + off, a, len);
         struct ent *e = &ps->ents[ps->nents];
         e->addr = ps->pool + off;
+        e->h = mem_hash(a, len - 1);
         e->db_row = e->row = e->dirty = e->listed = e->supp_new = false; /* st: when row */
+        e->list_known = true;
         off += len;
-        if (cache_find(ps, e->addr))
+        if (cache_find_h(ps, e->addr, e->h))
             continue; /* two addresses that clean to the same text */
-        size_t j = str_hash(e->addr) & (ps->nslots - 1);
+        size_t j = (size_t)e->h & (ps->nslots - 1);
         while (ps->slots[j])
             j = (j + 1) & (ps->nslots - 1);
         ps->slots[j] = ++ps->nents;
@@ -834,21 +928,9 @@ static void row_state(PGresult *res, int r, int c0, struct suppress_state *st)
     snprintf(st->keys, sizeof st->keys, "%s", PQgetvalue(res, r, c0 + 4));
 }
 
-static int pg_prefetch(struct store *s, const char *const *addrs, size_t n)
+/* prefetch_rows - the answer of rb_prefetch into the cache */
+static void prefetch_rows(struct pg_store *ps, PGresult *res)
 {
-    struct pg_store *ps = P(s);
-    cache_clear(ps);
-    int rc = cache_fill(ps, addrs, n);
-    if (rc != RB_OK || n == 0)
-        return rc;
-    if ((rc = array_binary(ps, addrs, n)) != RB_OK)
-        return say(ps, rc, "too many recipients in one batch");
-    stream_stop(ps); /* prefetch_sql, in one round trip */
-    const char *v[1] = {ps->copy.p};
-    const int len[1] = {(int)ps->copy.len}, fmt[1] = {1};
-    PGresult *res = PQexecPrepared(ps->conn, "rb_prefetch", 1, v, len, fmt, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        return res_fail(ps, res, "reading recipients' state");
     for (int r = 0, nr = PQntuples(res); r < nr; r++) {
         struct ent *e = cache_find(ps, PQgetvalue(res, r, 0));
         if (!e)
@@ -860,8 +942,127 @@ static int pg_prefetch(struct store *s, const char *const *addrs, size_t n)
             row_state(res, r, 1, &e->st);
         }
     }
+}
+
+/* early_take - read the answer of the early prefetch; RB_OK and *covers when its recipients
+ * include every one of addrs (n) */
+static int early_take(struct pg_store *ps, const char *const *addrs, size_t n, bool *covers)
+{
+    /* checked before the answer is awaited: the server is still reading */
+    char tmp[PG_ADDR_CLEAN];
+    bool all = true;
+    for (size_t i = 0; i < n && all; i++)
+        all = cache_find(ps, addr_clean(addrs[i], tmp)) != NULL;
+    ps->early = false;
+    *covers = false;
+    PGresult *res = PQgetResult(ps->conn), *more;
+    while ((more = PQgetResult(ps->conn)))
+        PQclear(more);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        cache_clear(ps);
+        return res_fail(ps, res, "reading recipients' state");
+    }
+    prefetch_rows(ps, res);
+    PQclear(res);
+    *covers = all;
+    return RB_OK;
+}
+
+static int pg_prefetch(struct store *s, const char *const *addrs, size_t n)
+{
+    struct pg_store *ps = P(s);
+    int rc;
+    if (ps->early) {
+        bool covers;
+        if ((rc = early_take(ps, addrs, n, &covers)) != RB_OK || covers)
+            return rc;
+        /* it missed some (its locks stay, harmless): the ordinary way */
+    }
+    cache_clear(ps);
+    rc = cache_fill(ps, addrs, n);
+    if (rc != RB_OK || n == 0)
+        return rc;
+    if ((rc = array_binary(ps, addrs, n)) != RB_OK)
+        return say(ps, rc, "too many recipients in one batch");
+    stream_stop(ps); /* prefetch_sql, in one round trip */
+    const char *v[1] = {ps->copy.p};
+    const int len[1] = {(int)ps->copy.len}, fmt[1] = {1};
+    PGresult *res = PQexecPrepared(ps->conn, "rb_prefetch", 1, v, len, fmt, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return res_fail(ps, res, "reading recipients' state");
+    prefetch_rows(ps, res);
     PQclear(res);
     return RB_OK;
+}
+
+/* early_prepare - the recipients whose state the rules of ev (n, all new) will read, as
+ * store.c's needs_state picks them, into the cache and as rb_prefetch's array in ps->copy.
+ * A guess checked by pg_prefetch: a recipient it misses costs the ordinary prefetch. */
+static int early_prepare(struct pg_store *ps, const struct store_event *ev, size_t n)
+{
+    if (2 * n > ps->capearly) { /* all, then those of the list */
+        free(ps->early_addrs);
+        ps->early_addrs = malloc(2 * n * sizeof *ps->early_addrs);
+        ps->capearly = ps->early_addrs ? 2 * n : 0;
+        if (!ps->early_addrs)
+            return RB_ENOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct store_event *e = &ev[i];
+        if (!e->recipient || !e->recipient[0])
+            continue;
+        struct suppress_input in = {e->kind,   e->reason,    e->category, e->scope,
+                                    e->remedy, e->permanent, e->time,     ""};
+        enum suppress_class cls = suppress_classify(&in);
+        if (cls != SUPPRESS_C_NONE && cls != SUPPRESS_C_SENDER)
+            ps->early_addrs[k++] = e->recipient;
+    }
+    cache_clear(ps);
+    int rc = cache_fill(ps, ps->early_addrs, k);
+    if (rc != RB_OK)
+        return rc;
+    for (size_t i = 0; i < ps->nents; i++)
+        ps->ents[i].list_known = false;
+    size_t nl = 0; /* the recipients of events that may suppress */
+    char tmp[PG_ADDR_CLEAN];
+    for (size_t i = 0; i < n; i++) {
+        const struct store_event *e = &ev[i];
+        if (!e->recipient || !e->recipient[0])
+            continue;
+        struct suppress_input in = {e->kind,   e->reason,    e->category, e->scope,
+                                    e->remedy, e->permanent, e->time,     ""};
+        enum suppress_class cls = suppress_classify(&in);
+        if (cls == SUPPRESS_C_NONE || cls == SUPPRESS_C_SENDER || cls == SUPPRESS_C_DELIVERY)
+            continue;
+        struct ent *x = cache_find(ps, addr_clean(e->recipient, tmp));
+        if (x && !x->list_known) {
+            x->list_known = true;
+            nl++;
+        }
+    }
+    /* the distinct ones, from the cache (clean already): all, then those of the list */
+    size_t j = 0;
+    for (size_t i = 0; i < ps->nents; i++)
+        ps->early_addrs[j++] = ps->ents[i].addr;
+    for (size_t i = 0; i < ps->nents; i++)
+        if (ps->ents[i].list_known)
+            ps->early_addrs[j++] = ps->ents[i].addr;
+    buf_reset(&ps->copy);
+    rc = array_append(&ps->copy, ps->early_addrs, ps->nents);
+    ps->early_split = ps->copy.len;
+    return rc == RB_OK ? array_append(&ps->copy, ps->early_addrs + ps->nents, nl) : rc;
+}
+
+/* early_send - send rb_prefetch with the array early_prepare made, not waiting for it:
+ * the server reads and locks the states while store.c lists the batch's recipients */
+static bool early_send(struct pg_store *ps)
+{
+    const char *v[2] = {ps->copy.p, ps->copy.p + ps->early_split};
+    const int len[2] = {(int)ps->early_split, (int)(ps->copy.len - ps->early_split)},
+              fmt[2] = {1, 1};
+    ps->early = PQsendQueryPrepared(ps->conn, "rb_prefetch2", 2, v, len, fmt, 0) == 1;
+    return ps->early;
 }
 
 /* ---- transactions ---------------------------------------------------------------------------- */
@@ -882,130 +1083,103 @@ static int cmp_ent(const void *a, const void *b)
     return strcmp((*(const struct ent *const *)a)->addr, (*(const struct ent *const *)b)->addr);
 }
 
-/* flush_cached - the batch's state, list and alert writes: staged by COPY, then applied in
- * one round of statements (inserts in address order: see the DESCRIPTION) */
+/* arr_head - the head of a binary one-dimensional array of n elements of type oid, no
+ * NULLs (an empty array has no dimensions) */
+static int arr_head(struct buf *b, uint32_t oid, size_t n)
+{
+    if (n > INT32_MAX)
+        return RB_ETOOBIG;
+    int rc = cp_be(b, n ? 1 : 0, 4);
+    if (rc == RB_OK)
+        rc = cp_be(b, 0, 4);
+    if (rc == RB_OK)
+        rc = cp_be(b, oid, 4);
+    if (rc == RB_OK && n)
+        rc = cp_be(b, n, 4);
+    if (rc == RB_OK && n)
+        rc = cp_be(b, 1, 4);
+    return rc;
+}
+
+#define OID_TEXT 25
+#define OID_INT4 23
+#define OID_INT8 20
+
+/* flush_cached - the batch's state, list and alert writes, as arrays of one prepared
+ * statement (flush_sql): one round trip, where staging tables took four and truncated
+ * themselves at every commit */
 static int flush_cached(struct pg_store *ps)
 {
     size_t nst = 0, nsupp = 0;
-    struct ent **v = malloc((ps->nents ? ps->nents : 1) * sizeof *v);
-    if (!v)
+    struct ent **st = malloc((ps->nents ? 2 * ps->nents : 1) * sizeof *st);
+    if (!st)
         return say(ps, RB_ENOMEM, "out of memory writing recipients");
-    for (size_t i = 0; i < ps->nents; i++)
-        v[i] = &ps->ents[i];
-    qsort(v, ps->nents, sizeof *v, cmp_ent);
+    struct ent **sp = st + ps->nents;
+    for (size_t i = 0; i < ps->nents; i++) {
+        struct ent *e = &ps->ents[i];
+        if (e->dirty && (e->row || e->db_row))
+            st[nst++] = e;
+        if (e->supp_new)
+            sp[nsupp++] = e;
+    }
+    if (!nst && !nsupp && !ps->nalerts) {
+        free(st);
+        return RB_OK;
+    }
+    qsort(st, nst, sizeof *st, cmp_ent); /* only the written ones: a few in a hundred */
+    qsort(sp, nsupp, sizeof *sp, cmp_ent);
     struct buf *b = &ps->copy;
-    int rc = cp_header(b);
-    for (size_t i = 0; i < ps->nents && rc == RB_OK; i++) {
-        struct ent *e = v[i];
-        if (!e->dirty || (!e->row && !e->db_row))
-            continue;
-        char op = !e->row ? 'd' : e->db_row ? 'u' : 'i';
-        nst++;
-        rc = cp_row(b, 7);
-        if (rc == RB_OK)
-            rc = cp_text(b, e->addr);
-        if (rc == RB_OK)
-            rc = cp_bytes(b, &op, 1);
-        if (rc == RB_OK)
-            rc = cp_int4(b, e->st.mbf_count);
-        if (rc == RB_OK)
-            rc = cp_int4(b, e->st.soft_count);
-        if (rc == RB_OK)
-            rc = cp_int8(b, e->st.soft_first);
-        if (rc == RB_OK)
-            rc = cp_int8(b, e->st.last_failure);
-        if (rc == RB_OK)
-            rc = cp_text(b, e->st.keys);
-    }
-    if (rc == RB_OK)
-        rc = cp_trailer(b);
-    if (rc == RB_OK && nst)
-        rc = copy_send(ps, "COPY rb_st_stage FROM STDIN (FORMAT binary)", "writing states");
-    else if (rc != RB_OK)
-        rc = say(ps, rc, "too much to write in one batch");
-    if (rc == RB_OK)
-        rc = cp_header(b);
-    for (size_t i = 0; i < ps->nents && rc == RB_OK; i++) {
-        struct ent *e = v[i];
-        if (!e->supp_new)
-            continue;
-        nsupp++;
-        rc = cp_row(b, 5);
-        if (rc == RB_OK)
-            rc = cp_text(b, e->addr);
-        if (rc == RB_OK)
-            rc = cp_text(b, e->reason);
-        if (rc == RB_OK)
-            rc = cp_text(b, e->rule);
-        if (rc == RB_OK)
-            rc = cp_int8(b, e->since);
-        if (rc == RB_OK)
-            rc = cp_text(b, e->keys);
-    }
-    free(v);
-    if (rc == RB_OK)
-        rc = cp_trailer(b);
-    if (rc == RB_OK && nsupp)
-        rc = copy_send(ps, "COPY rb_supp_stage FROM STDIN (FORMAT binary)",
-                       "writing the suppression list");
-    if (rc == RB_OK)
-        rc = cp_header(b);
-    for (size_t i = 0; i < ps->nalerts && rc == RB_OK; i++) {
-        struct alert *a = &ps->alerts[i];
-        rc = cp_row(b, 8);
-        if (rc == RB_OK)
-            rc = cp_text(b, a->sd);
-        if (rc == RB_OK)
-            rc = cp_text(b, a->ip);
-        if (rc == RB_OK)
-            rc = cp_text(b, a->cat);
-        if (rc == RB_OK)
-            rc = cp_text(b, a->prov);
-        if (rc == RB_OK)
-            rc = cp_int8(b, (long long)a->count);
-        if (rc == RB_OK)
-            rc = cp_int8(b, a->first);
-        if (rc == RB_OK)
-            rc = cp_int8(b, a->last);
-        if (rc == RB_OK)
-            rc = cp_text(b, a->key);
-    }
-    if (rc == RB_OK)
-        rc = cp_trailer(b);
-    if (rc == RB_OK && ps->nalerts)
-        rc = copy_send(ps, "COPY rb_alert_stage FROM STDIN (FORMAT binary)",
-                       "counting sender alerts");
+    buf_reset(b);
+    size_t off[FLUSH_PARAMS + 1];
+    int k = 0, rc = RB_OK;
+#define COLUMN(oid, n, elem)                                                                       \
+    do {                                                                                           \
+        off[k++] = b->len;                                                                         \
+        if (rc == RB_OK)                                                                           \
+            rc = arr_head(b, oid, n);                                                              \
+        for (size_t i = 0; i < (n) && rc == RB_OK; i++)                                            \
+            rc = (elem);                                                                           \
+    } while (0)
+    static const char ops[3] = {'d', 'u', 'i'};
+    COLUMN(OID_TEXT, nst, cp_text(b, st[i]->addr));
+    COLUMN(OID_TEXT, nst, cp_bytes(b, &ops[!st[i]->row ? 0 : st[i]->db_row ? 1 : 2], 1));
+    COLUMN(OID_INT4, nst, cp_int4(b, st[i]->st.mbf_count));
+    COLUMN(OID_INT4, nst, cp_int4(b, st[i]->st.soft_count));
+    COLUMN(OID_INT8, nst, cp_int8(b, st[i]->st.soft_first));
+    COLUMN(OID_INT8, nst, cp_int8(b, st[i]->st.last_failure));
+    COLUMN(OID_TEXT, nst, cp_text(b, st[i]->st.keys));
+    COLUMN(OID_TEXT, nsupp, cp_text(b, sp[i]->addr));
+    COLUMN(OID_TEXT, nsupp, cp_text(b, sp[i]->reason));
+    COLUMN(OID_TEXT, nsupp, cp_text(b, sp[i]->rule));
+    COLUMN(OID_INT8, nsupp, cp_int8(b, sp[i]->since));
+    COLUMN(OID_TEXT, nsupp, cp_text(b, sp[i]->keys));
+    const struct alert *al = ps->alerts;
+    COLUMN(OID_TEXT, ps->nalerts, cp_text(b, al[i].sd));
+    COLUMN(OID_TEXT, ps->nalerts, cp_text(b, al[i].ip));
+    COLUMN(OID_TEXT, ps->nalerts, cp_text(b, al[i].cat));
+    COLUMN(OID_TEXT, ps->nalerts, cp_text(b, al[i].prov));
+    COLUMN(OID_INT8, ps->nalerts, cp_int8(b, (long long)al[i].count));
+    COLUMN(OID_INT8, ps->nalerts, cp_int8(b, al[i].first));
+    COLUMN(OID_INT8, ps->nalerts, cp_int8(b, al[i].last));
+    COLUMN(OID_TEXT, ps->nalerts, cp_text(b, al[i].key));
+#undef COLUMN
+    free(st);
+    off[k] = b->len;
     if (rc != RB_OK)
-        return rc;
-    struct buf q;
-    buf_init(&q, 1 << 16, NULL);
-    if (nst)
-        rc = buf_puts(&q, "UPDATE recipient_state r SET mbf_count = s.mbf_count,"
-                          " soft_count = s.soft_count, soft_first = s.soft_first,"
-                          " last_failure = s.last_failure, keys = s.keys FROM rb_st_stage s"
-                          " WHERE s.op = 'u' AND r.address = s.address;"
-                          "DELETE FROM recipient_state r USING rb_st_stage s"
-                          " WHERE s.op = 'd' AND r.address = s.address;"
-                          "INSERT INTO recipient_state SELECT address, mbf_count, soft_count,"
-                          " soft_first, last_failure, keys FROM rb_st_stage WHERE op = 'i'"
-                          " ORDER BY address;");
-    if (rc == RB_OK && nsupp)
-        rc = buf_puts(&q, "INSERT INTO suppressions SELECT address, reason, rule, since,"
-                          " event_keys FROM rb_supp_stage ORDER BY address;");
-    if (rc == RB_OK && ps->nalerts)
-        rc = buf_puts(&q, "INSERT INTO sender_alerts SELECT * FROM rb_alert_stage"
-                          " ORDER BY sender_domain, sending_ip, category, provider"
-                          " ON CONFLICT (sender_domain, sending_ip, category, provider) DO UPDATE"
-                          " SET count = sender_alerts.count + excluded.count,"
-                          " first_time = least(sender_alerts.first_time, excluded.first_time),"
-                          " last_time = greatest(sender_alerts.last_time, excluded.last_time),"
-                          " last_key = excluded.last_key;");
-    if (rc == RB_OK && q.len)
-        rc = run(ps, q.p, "writing the batch's rule outcomes");
-    else if (rc != RB_OK)
-        rc = say(ps, rc, "building the batch's statements");
-    buf_free(&q);
-    return rc;
+        return say(ps, rc, "too much to write in one batch");
+    const char *v[FLUSH_PARAMS];
+    int len[FLUSH_PARAMS], fmt[FLUSH_PARAMS];
+    for (int i = 0; i < FLUSH_PARAMS; i++) {
+        v[i] = b->p + off[i];
+        len[i] = (int)(off[i + 1] - off[i]);
+        fmt[i] = 1;
+    }
+    stream_stop(ps);
+    PGresult *res = PQexecPrepared(ps->conn, "rb_flush", FLUSH_PARAMS, v, len, fmt, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return res_fail(ps, res, "writing the batch's rule outcomes");
+    PQclear(res);
+    return RB_OK;
 }
 
 static int pg_commit(struct store *s)
@@ -1016,6 +1190,7 @@ static int pg_commit(struct store *s)
     ps->cp_sp = false;
     if (rc != RB_OK)
         return rc;
+    stream_stop(ps);
     PGresult *res = PQexec(ps->conn, "COMMIT");
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return res_fail(ps, res, "committing");
@@ -1285,9 +1460,17 @@ static int copy_events(struct pg_store *ps, const struct store_event *ev, const 
  * part of the transaction, left in error until ROLLBACK TO SAVEPOINT) */
 static void stream_stop(struct pg_store *ps)
 {
+    if (ps->early) { /* an early prefetch nobody asked for: its answer is dropped */
+        ps->early = false;
+        cache_clear(ps);
+        PGresult *res;
+        while ((res = PQgetResult(ps->conn)))
+            PQclear(res);
+    }
     if (ps->cp != CP_OPEN)
         return;
     ps->cp = CP_DEAD;
+    buf_reset(&ps->row);
     PQputCopyEnd(ps->conn, "rebound: batch abandoned");
     PGresult *res;
     while ((res = PQgetResult(ps->conn)))
@@ -1299,6 +1482,16 @@ static void stream_stop(struct pg_store *ps)
     }
 }
 
+/* stream_send - send the gathered rows of the open COPY */
+static int stream_send(struct pg_store *ps)
+{
+    int rc = RB_OK;
+    if (ps->row.len && PQputCopyData(ps->conn, ps->row.p, (int)ps->row.len) != 1)
+        rc = RB_EIO;
+    buf_reset(&ps->row);
+    return rc;
+}
+
 static void pg_stream(struct store *s, const struct store_event *e)
 {
     struct pg_store *ps = P(s);
@@ -1307,25 +1500,37 @@ static void pg_stream(struct store *s, const struct store_event *e)
     if (ps->cp == CP_NONE) {
         ps->streamed = 0;
         ps->cp_sp = false;
-        if (!s->in_tx) {
-            if (run(ps, "BEGIN", "starting a transaction") != RB_OK)
-                goto dead;
-            ps->cp_tx = true;
-        }
-        if (run(ps, "SAVEPOINT rb_copy", "storing events") != RB_OK)
-            goto dead;
-        ps->cp_sp = true;
-        PGresult *res = PQexec(ps->conn, "COPY events(" EV_COLS ") FROM STDIN");
+        stream_stop(ps);
+        /* one round trip: the statements before COPY run, then the server waits for rows
+         * (an error stops the string where it happens) */
+        PGresult *res = PQexec(ps->conn, s->in_tx ? "SAVEPOINT rb_copy;"
+                                                    " COPY events(" EV_COLS ") FROM STDIN"
+                                                  : "BEGIN; SAVEPOINT rb_copy;"
+                                                    " COPY events(" EV_COLS ") FROM STDIN");
         ExecStatusType st = PQresultStatus(res);
         PQclear(res);
-        if (st != PGRES_COPY_IN)
+        if (!s->in_tx) /* the batch's transaction, if BEGIN ran */
+            ps->cp_tx = PQtransactionStatus(ps->conn) != PQTRANS_IDLE;
+        if (st != PGRES_COPY_IN) {
+            /* back to before the string, so the ordinary way says what failed */
+            if (ps->cp_tx)
+                PQclear(PQexec(ps->conn, "ROLLBACK"));
+            else if (PQtransactionStatus(ps->conn) == PQTRANS_INERROR)
+                PQclear(PQexec(ps->conn, "ROLLBACK TO SAVEPOINT rb_copy"));
+            ps->cp_tx = false;
             goto dead;
+        }
+        ps->cp_sp = true;
         ps->cp = CP_OPEN;
+        buf_reset(&ps->row);
     }
-    buf_reset(&ps->row);
-    if (cp_event(&ps->row, e) != RB_OK || PQputCopyData(ps->conn, ps->row.p, (int)ps->row.len) != 1)
+    /* rows are gathered and sent some KB at a time: a PQputCopyData per row made libpq send
+     * a message per row and a send() per 8 KB, which showed in profiles of both processes */
+    if (cp_event(&ps->row, e) != RB_OK)
         goto stop;
     ps->streamed++;
+    if (ps->row.len >= PG_STREAM_SEND && stream_send(ps) != RB_OK)
+        goto stop;
     return;
 stop:
     stream_stop(ps);
@@ -1336,7 +1541,9 @@ dead:
 /* stream_end - end the open COPY; RB_OK when every row went in */
 static int stream_end(struct pg_store *ps)
 {
-    int rc = PQputCopyEnd(ps->conn, NULL) == 1 ? RB_OK : RB_EIO;
+    int rc = stream_send(ps);
+    if (PQputCopyEnd(ps->conn, rc == RB_OK ? NULL : "rebound: sending rows failed") != 1)
+        rc = RB_EIO;
     PGresult *res = PQgetResult(ps->conn);
     if (PQresultStatus(res) == PGRES_COMMAND_OK && rc == RB_OK)
         PQclear(res);
@@ -1345,6 +1552,43 @@ static int stream_end(struct pg_store *ps)
     while ((res = PQgetResult(ps->conn)))
         PQclear(res);
     return rc;
+}
+
+/* key_hash - where (time, key) goes in pg_store.kslots (the key is a SipHash already) */
+static size_t key_hash(long long time, const unsigned char *key)
+{
+    uint64_t h;
+    memcpy(&h, key, sizeof h);
+    return (size_t)((h ^ (uint64_t)time * 0x9e3779b97f4a7c15ull) >> 7);
+}
+
+/* batch_dups - 1 when two events of ev (n) have the same (time, key), 0 when none do, -1
+ * when out of memory: a hash set, so the common batch (all distinct, already streamed)
+ * skips the sort pg_put_events needs for the checked way */
+static int batch_dups(struct pg_store *ps, const struct store_event *ev, size_t n)
+{
+    size_t want = 16;
+    while (want < 2 * n)
+        want *= 2;
+    if (want > ps->nkslots) {
+        free(ps->kslots);
+        ps->kslots = malloc(want * sizeof *ps->kslots);
+        ps->nkslots = ps->kslots ? want : 0;
+        if (!ps->kslots)
+            return -1;
+    }
+    size_t mask = want - 1;
+    memset(ps->kslots, 0, want * sizeof *ps->kslots);
+    for (size_t i = 0; i < n; i++) {
+        size_t j = key_hash(ev[i].time, ev[i].key) & mask;
+        for (; ps->kslots[j]; j = (j + 1) & mask) {
+            const struct store_event *x = &ev[ps->kslots[j] - 1];
+            if (x->time == ev[i].time && !memcmp(x->key, ev[i].key, STORE_KEY_BYTES))
+                return 1;
+        }
+        ps->kslots[j] = i + 1;
+    }
+    return 0;
 }
 
 /* pg_put_events - COPY is PostgreSQL's fastest way in, and it has no ON CONFLICT: events
@@ -1359,13 +1603,38 @@ static int pg_put_events(struct store *s, const struct store_event *ev, size_t n
     struct pg_store *ps = P(s);
     if (n == 0)
         return RB_OK;
+    for (size_t i = 0; i < n; i++)
+        inserted[i] = true;
+    bool checked = false; /* the stream failed on a stored event: the checked way */
+    if (ps->cp == CP_OPEN && ps->streamed == n) {
+        int d = batch_dups(ps, ev, n);
+        if (d < 0)
+            return say(ps, RB_ENOMEM, "out of memory storing events");
+        if (d == 0) { /* all sent already, each once: end it (no sort needed) */
+            /* while the server works through the rows still queued, list the recipients;
+             * once it is done, ask for their state at once (pg_prefetch reads the answer) */
+            bool early = early_prepare(ps, ev, n) == RB_OK;
+            int rc = stream_end(ps);
+            ps->cp = CP_NONE;
+            if (rc == RB_OK && early && ps->nents && !early_send(ps))
+                rc = res_fail(ps, NULL, "reading recipients' state");
+            if (rc == RB_OK && !ps->early)
+                cache_clear(ps);
+            if (rc != RB_OK)
+                cache_clear(ps);
+            if (rc == RB_OK || !ps->base.retry || !ps->cp_sp)
+                return rc;
+            ps->base.retry = false;
+            if ((rc = run(ps, "ROLLBACK TO SAVEPOINT rb_copy", "storing events")) != RB_OK)
+                return rc;
+            checked = true;
+        }
+    }
     struct ord *o = malloc(n * sizeof *o);
     if (!o)
         return say(ps, RB_ENOMEM, "out of memory storing events");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         o[i] = (struct ord){ev[i].time, ev[i].key, i};
-        inserted[i] = true;
-    }
     qsort(o, n, sizeof *o, cmp_ord);
     size_t m = 0; /* distinct (time, key), the first occurrence of each kept */
     for (size_t j = 0; j < n; j++) {
@@ -1376,18 +1645,8 @@ static int pg_put_events(struct store *s, const struct store_event *ev, size_t n
     }
     size_t dups = 0, sent = 0;
     int rc = RB_OK;
-    if (ps->cp == CP_OPEN && ps->streamed == n && m == n) { /* all sent already: end it */
-        rc = stream_end(ps);
-        ps->cp = CP_NONE;
-        if (rc == RB_OK) {
-            free(o);
-            return RB_OK;
-        }
-        if (!ps->base.retry || !ps->cp_sp)
-            goto out;
-        ps->base.retry = false;
-        if ((rc = run(ps, "ROLLBACK TO SAVEPOINT rb_copy", "storing events")) != RB_OK)
-            goto out;
+    if (checked) {
+        /* rolled back above: mark_stored finds what is stored */
     } else if (ps->cp != CP_NONE) { /* a stream that failed, or does not match the batch */
         stream_stop(ps);
         ps->cp = CP_NONE;
@@ -1549,7 +1808,7 @@ static int pg_supp_set(struct store *s, const struct store_suppression *e, bool 
     char tmp[PG_ADDR_CLEAN];
     const char *a = addr_clean(e->address, tmp);
     struct ent *c = replace ? NULL : cache_find(ps, a);
-    if (c) {
+    if (c && c->list_known) {
         *changed = !c->listed;
         if (c->listed)
             return RB_OK;
@@ -1665,9 +1924,11 @@ static int pg_alert_add(struct store *s, const struct store_sender_alert *a)
                *prov = a->provider ? a->provider : "";
     if (ps->cached) { /* summed per batch: one row per (domain, ip, category, provider) */
         struct alert *x = NULL;
+        uint64_t h = str_hash(sd) ^ str_hash(ip) * 3 ^ str_hash(cat) * 5 ^ str_hash(prov) * 7;
         for (size_t i = 0; i < ps->nalerts && !x; i++)
-            if (!strcmp(ps->alerts[i].sd, sd) && !strcmp(ps->alerts[i].ip, ip) &&
-                !strcmp(ps->alerts[i].cat, cat) && !strcmp(ps->alerts[i].prov, prov))
+            if (ps->alerts[i].h == h && !strcmp(ps->alerts[i].sd, sd) &&
+                !strcmp(ps->alerts[i].ip, ip) && !strcmp(ps->alerts[i].cat, cat) &&
+                !strcmp(ps->alerts[i].prov, prov))
                 x = &ps->alerts[i];
         if (!x) {
             if (ps->nalerts == ps->capalerts) {
@@ -1684,6 +1945,7 @@ static int pg_alert_add(struct store *s, const struct store_sender_alert *a)
             x->ip = strdup(ip);
             x->cat = strdup(cat);
             x->prov = strdup(prov);
+            x->h = h;
             ps->nalerts++;
             if (!x->sd || !x->ip || !x->cat || !x->prov)
                 return say(ps, RB_ENOMEM, "out of memory counting alerts");
