@@ -32,6 +32,7 @@
 #include <sys/mman.h>
 
 #include "cli.h"
+#include "slice.h"
 #include "store.h"
 #include "suppress.h"
 
@@ -109,27 +110,6 @@ static const char *addr_at(const struct table *t, uint32_t off)
     return t->ac[off >> ARENA_SHIFT] + (off & ((1u << ARENA_SHIFT) - 1));
 }
 
-/* hash_str - a 64-bit hash of (p, n), eight bytes a step (a lookup verifies the address, so
- * only spread matters here) */
-static uint64_t hash_str(const char *p, size_t n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)n * 0xff51afd7ed558ccdull);
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 31;
-    }
-    uint64_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        w |= (uint64_t)(unsigned char)p[i] << (8 * i);
-    h = (h ^ w) * 0x94d049bb133111ebull;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
-    return h;
-}
-
 static uint16_t intern(struct table *t, const char *s, uint16_t last)
 {
     if (last < t->nnames && strcmp(t->names[last], s) == 0)
@@ -165,7 +145,7 @@ static int load_one(const struct store_suppression *s, void *ud)
         t->apos = 0;
     }
     struct entry *e = entry_at(t, t->n++);
-    e->hash = hash_str(s->address, len);
+    e->hash = hash_bytes64(s->address, len);
     e->since = s->since;
     e->off = (uint32_t)((t->nac - 1) << ARENA_SHIFT | t->apos);
     e->len = (uint32_t)len;
@@ -292,7 +272,7 @@ static void take_line(struct checker *c, char *line, size_t len, struct item *it
         return;
     }
     it->what = I_CHECK;
-    it->h = hash_str(it->a, it->alen);
+    it->h = hash_bytes64(it->a, it->alen);
     if (c->t->n)
         __builtin_prefetch(&c->t->slot[it->h & c->t->mask]);
 }

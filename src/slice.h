@@ -132,6 +132,9 @@ static inline const char *slice_find3(const char *p, const char *end, char a, ch
 /* utf8_seq_len - length of the valid UTF-8 sequence at p (n bytes left, n >= 1): 1..4, or 0
  * when invalid (overlong, surrogate, above U+10FFFF, cut short). */
 size_t utf8_seq_len(const unsigned char *p, size_t n);
+/* hash_bytes64 - a 64-bit hash of (p, n), eight bytes a step, for in-memory tables that
+ * verify their keys (spread matters, not resistance to chosen collisions). */
+uint64_t hash_bytes64(const char *p, size_t n);
 /* memmem_ci - first case-insensitive occurrence of needle (ASCII) in hay, or NULL. */
 const char *memmem_ci(const char *hay, size_t hlen, const char *needle, size_t nlen);
 
