@@ -157,14 +157,8 @@ int json_key_int(struct buf *b, int *first, const char *k, long long v)
     int rc = key(b, first, k);
     if (rc != RB_OK)
         return rc;
-    char num[24], *e = num + sizeof num, *d = e;
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do
-        *--d = (char)('0' + u % 10);
-    while (u /= 10);
-    if (v < 0)
-        *--d = '-';
-    return buf_append(b, d, (size_t)(e - d));
+    char num[24];
+    return buf_append(b, num, (size_t)(json_put_int(num, v) - num));
 }
 
 int json_key_bool(struct buf *b, int *first, const char *k, int v)

@@ -28,7 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json_out.h"
 #include "store.h"
+#include "store_fields.h"
 
 /* ---- SipHash-2-4, streaming ---------------------------------------------------------------- */
 
@@ -163,15 +165,7 @@ static void field_str(struct hash2 *h, const char *s)
 static void field_int(struct hash2 *h, long long x)
 {
     char tmp[24];
-    size_t i = sizeof tmp;
-    unsigned long long u = x < 0 ? 0ull - (unsigned long long)x : (unsigned long long)x;
-    do {
-        tmp[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (x < 0)
-        tmp[--i] = '-';
-    field(h, tmp + i, sizeof tmp - i);
+    field(h, tmp, (size_t)(json_put_int(tmp, x) - tmp));
 }
 
 void store_event_key(struct store_event *e)
@@ -637,13 +631,7 @@ static int batch_flush(struct store *s)
             return RB_OK;
         }
         bool again = own && s->retry && attempt + 1 < STORE_RETRIES;
-        if (s->in_tx) {
-            char keep[STORE_ERR_CAP];
-            memcpy(keep, s->err, sizeof keep);
-            s->ops->rollback(s);
-            memcpy(s->err, keep, sizeof keep);
-            s->in_tx = false;
-        }
+        (void)fail(s, rc); /* roll back, keeping the error text */
         if (!again) {
             batch_clear(b); /* the batch is lost as a whole, as on the one-event path */
             s->pending = 0;
@@ -784,3 +772,25 @@ int store_events_ids(struct store *s, long long *lo, long long *hi)
 {
     return s->ops->events_ids(s, lo, hi);
 }
+
+/* The event columns of store_fields.h. */
+const char *const store_ev_columns[F__COUNT] = {"time",       "kind",
+                                                "recipient",  "domain",
+                                                "sender",     "sender_domain",
+                                                "rhost",      "provider",
+                                                "replycode",  "status",
+                                                "reason",     "category",
+                                                "scope",      "remedy",
+                                                "permanent",  "campaign",
+                                                "sending_ip", "sending_domain",
+                                                "vmta",       "queue_id",
+                                                "message_id", "source_event_id",
+                                                "text",       "format",
+                                                "auth",       "blocklist",
+                                                "listed",     "key"};
+const bool store_ev_brief[F__COUNT] = {
+    [F_TIME] = 1,          [F_KIND] = 1,           [F_RECIPIENT] = 1, [F_DOMAIN] = 1,
+    [F_SENDER_DOMAIN] = 1, [F_PROVIDER] = 1,       [F_REPLYCODE] = 1, [F_STATUS] = 1,
+    [F_REASON] = 1,        [F_CATEGORY] = 1,       [F_PERMANENT] = 1, [F_CAMPAIGN] = 1,
+    [F_SENDING_IP] = 1,    [F_SENDING_DOMAIN] = 1, [F_TEXT] = 1,      [F_AUTH] = 1,
+    [F_BLOCKLIST] = 1,     [F_LISTED] = 1};

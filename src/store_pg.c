@@ -68,7 +68,9 @@
 
 #include "buf.h"
 #include "slice.h"
+#include "json_out.h"
 #include "store.h"
+#include "store_fields.h"
 
 #define PG_COPY_CAP (1u << 30)     /* bytes of COPY data (or an address array) per batch */
 #define PG_COPY_SEND (1u << 20)    /* bytes per PQputCopyData call */
@@ -1251,15 +1253,7 @@ static int tx_text(struct buf *b, const char *s)
 static int tx_int(struct buf *b, long long v)
 {
     char tmp[24];
-    size_t i = sizeof tmp;
-    unsigned long long x = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do {
-        tmp[--i] = (char)('0' + x % 10);
-        x /= 10;
-    } while (x);
-    if (v < 0)
-        tmp[--i] = '-';
-    return buf_append(b, tmp + i, sizeof tmp - i);
+    return buf_append(b, tmp, (size_t)(json_put_int(tmp, v) - tmp));
 }
 
 /* cp_event - one line of COPY events(EV_COLS) in text format */
@@ -2025,60 +2019,6 @@ static int pg_notices_iterate(struct store *s, store_notice_cb cb, void *ud)
 
 /* ---- reading events ---------------------------------------------------------------------- */
 
-/* The columns of pg_events_iterate, in the order of struct store_event; the brief set is
- * what a report reads (as in store_sqlite.c). */
-enum ev_field {
-    F_TIME,
-    F_KIND,
-    F_RECIPIENT,
-    F_DOMAIN,
-    F_SENDER,
-    F_SENDER_DOMAIN,
-    F_RHOST,
-    F_PROVIDER,
-    F_REPLYCODE,
-    F_STATUS,
-    F_REASON,
-    F_CATEGORY,
-    F_SCOPE,
-    F_REMEDY,
-    F_PERMANENT,
-    F_CAMPAIGN,
-    F_SENDING_IP,
-    F_SENDING_DOMAIN,
-    F_VMTA,
-    F_QUEUE_ID,
-    F_MESSAGE_ID,
-    F_SOURCE_EVENT_ID,
-    F_TEXT,
-    F_FORMAT,
-    F_AUTH,
-    F_BLOCKLIST,
-    F_LISTED,
-    F_KEY,
-    F__COUNT
-};
-static const char *const ev_columns[F__COUNT] = {"time",       "kind",
-                                                 "recipient",  "domain",
-                                                 "sender",     "sender_domain",
-                                                 "rhost",      "provider",
-                                                 "replycode",  "status",
-                                                 "reason",     "category",
-                                                 "scope",      "remedy",
-                                                 "permanent",  "campaign",
-                                                 "sending_ip", "sending_domain",
-                                                 "vmta",       "queue_id",
-                                                 "message_id", "source_event_id",
-                                                 "text",       "format",
-                                                 "auth",       "blocklist",
-                                                 "listed",     "key"};
-static const bool ev_brief[F__COUNT] = {
-    [F_TIME] = 1,          [F_KIND] = 1,           [F_RECIPIENT] = 1, [F_DOMAIN] = 1,
-    [F_SENDER_DOMAIN] = 1, [F_PROVIDER] = 1,       [F_REPLYCODE] = 1, [F_STATUS] = 1,
-    [F_REASON] = 1,        [F_CATEGORY] = 1,       [F_PERMANENT] = 1, [F_CAMPAIGN] = 1,
-    [F_SENDING_IP] = 1,    [F_SENDING_DOMAIN] = 1, [F_TEXT] = 1,      [F_AUTH] = 1,
-    [F_BLOCKLIST] = 1,     [F_LISTED] = 1};
-
 /* vocab - the index of name among count names produced by fn (0, unknown, when absent) */
 static int vocab(const char *name, int count, const char *(*fn)(int))
 {
@@ -2177,7 +2117,7 @@ static int pg_events_iterate(struct store *s, const struct store_iter *it, store
     int rc = buf_puts(&q, "SELECT "), ncol = 0;
     for (int f = 0; f < F__COUNT && rc == RB_OK; f++) {
         w.col[f] = -1;
-        if ((it->flags & STORE_ITER_BRIEF) && !ev_brief[f])
+        if ((it->flags & STORE_ITER_BRIEF) && !store_ev_brief[f])
             continue;
         w.col[f] = ncol++;
         if (ncol > 1)
@@ -2187,7 +2127,7 @@ static int pg_events_iterate(struct store *s, const struct store_iter *it, store
             rc = buf_puts(&q, f == F_TEXT && (it->flags & STORE_ITER_BRIEF)
                                   ? "CASE WHEN kind IN ('delivered', 'dropped') THEN '' ELSE"
                                     " text END"
-                                  : ev_columns[f]);
+                                  : store_ev_columns[f]);
     }
     if (rc == RB_OK)
         rc = buf_puts(&q, " FROM events WHERE time >= $1 AND time < $2");

@@ -49,6 +49,7 @@
 
 #include "buf.h"
 #include "store.h"
+#include "store_fields.h"
 
 #define SQLITE_CACHE_KB 65536         /* page cache per connection */
 #define SQLITE_MMAP_BYTES (1LL << 30) /* file bytes mapped per connection */
@@ -1376,61 +1377,6 @@ static long long name_num(const struct name_tab *t, const char *str)
     return -1;
 }
 
-/* The columns of sq_events_iterate, in the order of struct store_event: the full list, and
- * the brief one of STORE_ITER_BRIEF (what a report reads; fewer columns decoded per row is
- * most of the speed of a scan). */
-enum ev_field {
-    F_TIME,
-    F_KIND,
-    F_RECIPIENT,
-    F_DOMAIN,
-    F_SENDER,
-    F_SENDER_DOMAIN,
-    F_RHOST,
-    F_PROVIDER,
-    F_REPLYCODE,
-    F_STATUS,
-    F_REASON,
-    F_CATEGORY,
-    F_SCOPE,
-    F_REMEDY,
-    F_PERMANENT,
-    F_CAMPAIGN,
-    F_SENDING_IP,
-    F_SENDING_DOMAIN,
-    F_VMTA,
-    F_QUEUE_ID,
-    F_MESSAGE_ID,
-    F_SOURCE_EVENT_ID,
-    F_TEXT,
-    F_FORMAT,
-    F_AUTH,
-    F_BLOCKLIST,
-    F_LISTED,
-    F_KEY,
-    F__COUNT
-};
-static const char *const ev_columns[F__COUNT] = {"time",       "kind",
-                                                 "recipient",  "domain",
-                                                 "sender",     "sender_domain",
-                                                 "rhost",      "provider",
-                                                 "replycode",  "status",
-                                                 "reason",     "category",
-                                                 "scope",      "remedy",
-                                                 "permanent",  "campaign",
-                                                 "sending_ip", "sending_domain",
-                                                 "vmta",       "queue_id",
-                                                 "message_id", "source_event_id",
-                                                 "text",       "format",
-                                                 "auth",       "blocklist",
-                                                 "listed",     "key"};
-static const bool ev_brief[F__COUNT] = {
-    [F_TIME] = 1,          [F_KIND] = 1,           [F_RECIPIENT] = 1, [F_DOMAIN] = 1,
-    [F_SENDER_DOMAIN] = 1, [F_PROVIDER] = 1,       [F_REPLYCODE] = 1, [F_STATUS] = 1,
-    [F_REASON] = 1,        [F_CATEGORY] = 1,       [F_PERMANENT] = 1, [F_CAMPAIGN] = 1,
-    [F_SENDING_IP] = 1,    [F_SENDING_DOMAIN] = 1, [F_TEXT] = 1,      [F_AUTH] = 1,
-    [F_BLOCKLIST] = 1,     [F_LISTED] = 1};
-
 /* the fields stored as numbers into names (schema 4) */
 static const bool ev_named[F__COUNT] = {
     [F_KIND] = 1,      [F_DOMAIN] = 1,     [F_SENDER_DOMAIN] = 1,  [F_RHOST] = 1, [F_PROVIDER] = 1,
@@ -1520,7 +1466,7 @@ static int sq_events_iterate(struct store *s, const struct store_iter *it, store
     int rc = buf_puts(&q, "SELECT "), ncol = 0;
     for (int f = 0; f < F__COUNT && rc == RB_OK; f++) {
         col[f] = -1;
-        if ((flags & STORE_ITER_BRIEF) && !ev_brief[f])
+        if ((flags & STORE_ITER_BRIEF) && !store_ev_brief[f])
             continue;
         col[f] = ncol++;
         if (ncol > 1)
@@ -1530,7 +1476,7 @@ static int sq_events_iterate(struct store *s, const struct store_iter *it, store
         if (rc == RB_OK)
             rc = buf_puts(&q, f == F_TEXT && (flags & STORE_ITER_BRIEF)
                                   ? "CASE WHEN kind IN (?5, ?6) THEN '' ELSE text END"
-                                  : ev_columns[f]);
+                                  : store_ev_columns[f]);
     }
     /* ordered: the (time, key) index serves the range and the order; unordered: "+time"
      * keeps SQLite off that index, so the table is scanned in rowid order, sequentially,
