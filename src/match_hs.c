@@ -26,6 +26,7 @@
 
 #include "mem.h"
 #include "rules.h"
+#include "slice.h"
 
 struct matcher {
     hs_database_t *db;
@@ -164,15 +165,11 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
  * including non-ASCII, unchanged: what Hyperscan's caseless mode folded). */
 static void lower_ascii(char *dst, const char *src, size_t n)
 {
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, src + i, 8);
-        /* per byte b < 0x80: top bit of (b + 0x3f) is b >= 'A', of (b + 0x25) is b > 'Z' */
-        uint64_t x = w & ~high;
-        uint64_t upper = ((x + ones * 0x3f) ^ (x + ones * 0x25)) & ~w & high;
-        w |= upper >> 2; /* 0x20 where upper */
+        w |= swar_in_range(w, 'A', 'Z') >> 2; /* 0x20 where upper case */
         memcpy(dst + i, &w, 8);
     }
     for (; i < n; i++) {

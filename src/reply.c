@@ -63,15 +63,6 @@ static inline unsigned long long load8(const char *p)
     return w;
 }
 
-/* in_range - bytes of w in [lo, hi] (lo, hi < 0x80). */
-static inline unsigned long long in_range(unsigned long long w, unsigned lo, unsigned hi)
-{
-    unsigned long long x = w & ~W_HIGH;
-    unsigned long long ge = x + W_ONES * (0x80 - lo);     /* top bit: byte >= lo */
-    unsigned long long gt = x + W_ONES * (0x80 - hi - 1); /* top bit: byte > hi */
-    return ge & ~gt & ~w & W_HIGH;
-}
-
 /* eq_byte - bytes of w equal to c, exactly (no borrow false positives). */
 static inline unsigned long long eq_byte(unsigned long long w, unsigned c)
 {
@@ -231,7 +222,7 @@ void reply_find_codes(const char *p, size_t len, rb_reply *out)
 #ifdef RB_SWAR
         /* skip 8 bytes at a time to the next digit 2-5 */
         while (len - i >= 8) {
-            unsigned long long d = in_range(load8(p + i), '2', '5');
+            unsigned long long d = swar_in_range(load8(p + i), '2', '5');
             if (d) {
                 i += (size_t)__builtin_ctzll(d) / 8;
                 break;
@@ -386,7 +377,7 @@ static void find_token(const char *p, size_t len, rb_reply *out)
 #ifdef RB_SWAR
         /* skip 8 bytes at a time to the next upper-case letter */
         while (len - i >= 8) {
-            unsigned long long up = in_range(load8(p + i), 'A', 'Z');
+            unsigned long long up = swar_in_range(load8(p + i), 'A', 'Z');
             if (up) {
                 i += (size_t)__builtin_ctzll(up) / 8;
                 break;

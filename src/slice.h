@@ -66,6 +66,18 @@ static inline bool starts_any_ci(const char *p, size_t n, const char *const *lit
     return false;
 }
 
+/* swar_in_range - the top bit of each byte of w whose value lies in [lo, hi] (lo, hi <
+ * 0x80; bytes >= 0x80 never match). Byte lanes do not carry into each other, so the
+ * result does not depend on the byte order of w. */
+static inline uint64_t swar_in_range(uint64_t w, unsigned lo, unsigned hi)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t x = w & ~high;
+    uint64_t ge = x + ones * (0x80 - lo);     /* top bit: byte >= lo */
+    uint64_t gt = x + ones * (0x80 - hi - 1); /* top bit: byte > hi */
+    return ge & ~gt & ~w & high;
+}
+
 /* slice_trim - drop leading and trailing ASCII whitespace. */
 static inline struct slice slice_trim(struct slice s)
 {
