@@ -317,6 +317,19 @@ static int tpl_sample_before(const struct report_event *e, const struct report_t
     return strcmp(e->status, t->status) < 0;
 }
 
+/* tpl_set_sample - make e the verdict template row t shows */
+static void tpl_set_sample(struct report *r, struct report_template_row *t,
+                           const struct report_event *e)
+{
+    /* the status string must outlive the event: intern it in the status dimension */
+    long sid = e->status[0] ? row_of(r, RD_STATUS, e->status, strlen(e->status)) : -1;
+    t->status = sid >= 0 ? r->dim[RD_STATUS].keys.ent[sid].str : "";
+    t->replycode = e->replycode;
+    t->reason = e->reason;
+    t->category = e->category;
+    t->classified = e->reason != RB_REASON_UNDEFINED;
+}
+
 static int add_template(struct report *r, const struct report_event *e, const char *provider)
 {
     size_t tl = report_template(e->text, e->text_len, r->tplbuf, sizeof r->tplbuf);
@@ -341,24 +354,12 @@ static int add_template(struct report *r, const struct report_event *e, const ch
         const char *k = r->tplkeys.ent[id].str;
         t->provider = provider; /* interned in the provider dimension: stable */
         t->text = k + pl + 1;
-        /* the status string must outlive the event: intern it in the status dimension */
-        long sid = e->status[0] ? row_of(r, RD_STATUS, e->status, strlen(e->status)) : -1;
-        t->status = sid >= 0 ? r->dim[RD_STATUS].keys.ent[sid].str : "";
-        t->replycode = e->replycode;
-        t->reason = e->reason;
-        t->category = e->category;
-        t->classified = e->reason != RB_REASON_UNDEFINED;
+        tpl_set_sample(r, t, e);
     } else if (tpl_sample_before(e, &r->tpl[id])) {
         /* one text, several verdicts (a provider rule reading the remote host, a Status:
          * field): the row shows the smallest, so the report does not depend on the order
          * events arrive in (store backends and scanner threads differ) */
-        struct report_template_row *t = &r->tpl[id];
-        long sid = e->status[0] ? row_of(r, RD_STATUS, e->status, strlen(e->status)) : -1;
-        t->status = sid >= 0 ? r->dim[RD_STATUS].keys.ent[sid].str : "";
-        t->replycode = e->replycode;
-        t->reason = e->reason;
-        t->category = e->category;
-        t->classified = e->reason != RB_REASON_UNDEFINED;
+        tpl_set_sample(r, &r->tpl[id], e);
     }
     r->tpl[id].count++;
     return RB_OK;
