@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "match_gap.h"
 #include "mem.h"
 #include "rules.h"
 #include "slice.h"
@@ -53,24 +54,29 @@ static int compile_patterns(hs_database_t **db)
 #else
 static int compile_patterns(hs_database_t **db)
 {
-    unsigned *flags = malloc(rules_count * sizeof *flags);
-    unsigned *ids = malloc(rules_count * sizeof *ids);
+    size_t n = scan_pattern_count;
+    const char **exprs = malloc(n * sizeof *exprs);
+    unsigned *flags = malloc(n * sizeof *flags);
+    unsigned *ids = malloc(n * sizeof *ids);
     int rc = RB_ENOMEM;
-    if (!flags || !ids)
+    if (!exprs || !flags || !ids)
         goto out;
-    for (size_t i = 0; i < rules_count; i++) {
-        flags[i] = HS_FLAG_SINGLEMATCH; /* lower-case patterns over lower-cased text */
-        ids[i] = (unsigned)i;
+    for (size_t i = 0; i < n; i++) {
+        exprs[i] = scan_patterns[i].regex;
+        /* lower-case patterns over lower-cased text; gap triggers report every occurrence */
+        flags[i] = scan_patterns[i].multi ? 0 : HS_FLAG_SINGLEMATCH;
+        ids[i] = scan_patterns[i].id;
     }
     hs_compile_error_t *err = NULL;
-    if (hs_compile_multi((const char *const *)rules_patterns, flags, ids, (unsigned)rules_count,
-                         HS_MODE_BLOCK, NULL, db, &err) != HS_SUCCESS) {
+    if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, db, &err) !=
+        HS_SUCCESS) {
         hs_free_compile_error(err);
         rc = RB_EMATCHER;
         goto out;
     }
     rc = RB_OK;
 out:
+    free(exprs);
     free(flags);
     free(ids);
     return rc;
@@ -84,7 +90,7 @@ int matcher_open(struct matcher **out, const rb_mem *mem)
     if (!m)
         return RB_ENOMEM;
     m->mem = mem;
-    if (rules_count == 0) {
+    if (scan_pattern_count == 0) {
         *out = m; /* no rules: scans find nothing */
         return RB_OK;
     }
@@ -147,18 +153,58 @@ struct scan_ctx {
     unsigned *ids;
     size_t cap, n;
     int overflow;
+    const char *text; /* the lower-cased text scanned, for the gap checks */
+    size_t len;
+    uint64_t gap_done[(GAP_MAX_CHECKS + 63) / 64]; /* gap checks that held */
+    int gap_added;
 };
 
-static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
-                    unsigned int flags, void *ctx)
+static void add_id(struct scan_ctx *c, unsigned id)
 {
-    (void)from, (void)to, (void)flags;
-    struct scan_ctx *c = ctx;
     if (c->n < c->cap)
         c->ids[c->n++] = id;
     else
         c->overflow = 1;
+}
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+                    unsigned int flags, void *ctx)
+{
+    (void)from, (void)flags;
+    struct scan_ctx *c = ctx;
+    if (id < rules_count) {
+        add_id(c, id);
+        return 0;
+    }
+    /* a gap trigger phrase ends at to: check its rule's alternative around it */
+    size_t t = id - rules_count;
+    if (t >= gap_trigger_count)
+        return 0;
+    unsigned k = gap_triggers[t].check;
+    uint64_t bit = 1ull << (k & 63);
+    if (c->gap_done[k / 64] & bit)
+        return 0;
+    if (gap_check_holds(&gap_checks[k], c->text, c->len, (size_t)to, gap_triggers[t].len)) {
+        c->gap_done[k / 64] |= bit;
+        c->gap_added = 1;
+        add_id(c, gap_checks[k].rule);
+    }
     return 0;
+}
+
+/* dedupe_ids - drop repeated ids, keeping the first: a rule can be found both by its
+ * pattern and by one or more of its gap checks. */
+static size_t dedupe_ids(unsigned *ids, size_t n)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < out && ids[j] != ids[i])
+            j++;
+        if (j == out)
+            ids[out++] = ids[i];
+    }
+    return out;
 }
 
 /* lower_ascii - dst[0..n) = src with A-Z lower-cased, 8 bytes at a time (other bytes,
@@ -166,6 +212,16 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 static void lower_ascii(char *dst, const char *src, size_t n)
 {
     size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i a = _mm_set1_epi8('A'), span = _mm_set1_epi8('Z' - 'A'),
+                  bit = _mm_set1_epi8(0x20);
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
+        __m128i x = _mm_sub_epi8(v, a);
+        __m128i up = _mm_cmpeq_epi8(_mm_min_epu8(x, span), x); /* 0xff where A-Z */
+        _mm_storeu_si128((__m128i *)(void *)(dst + i), _mm_or_si128(v, _mm_and_si128(up, bit)));
+    }
+#endif
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, src + i, 8);
@@ -181,7 +237,7 @@ static void lower_ascii(char *dst, const char *src, size_t n)
 int matcher_scan(const struct matcher *m, struct matcher_scratch *s, const char *p, size_t len,
                  unsigned *ids, size_t cap, size_t *n, int *overflow)
 {
-    struct scan_ctx c = {ids, cap, 0, 0};
+    struct scan_ctx c = {ids, cap, 0, 0, NULL, 0, {0}, 0};
     *n = 0;
     *overflow = 0;
     if (!m->db || len == 0)
@@ -197,9 +253,11 @@ int matcher_scan(const struct matcher *m, struct matcher_scratch *s, const char 
         s->low_cap = want;
     }
     lower_ascii(s->low, p, len);
+    c.text = s->low;
+    c.len = len;
     if (hs_scan(m->db, s->low, (unsigned)len, 0, s->hs, on_match, &c) != HS_SUCCESS)
         return RB_EMATCHER;
-    *n = c.n;
+    *n = c.gap_added ? dedupe_ids(ids, c.n) : c.n;
     *overflow = c.overflow;
     return RB_OK;
 }

@@ -219,19 +219,9 @@ void reply_find_codes(const char *p, size_t len, rb_reply *out)
     int pcls = 0, psubj = 0, pdet = 0;
 
     for (size_t i = 0; i < len && !pair; i++) {
-#ifdef RB_SWAR
-        /* skip 8 bytes at a time to the next digit 2-5 */
-        while (len - i >= 8) {
-            unsigned long long d = swar_in_range(load8(p + i), '2', '5');
-            if (d) {
-                i += (size_t)__builtin_ctzll(d) / 8;
-                break;
-            }
-            i += 8;
-        }
+        i = slice_find_range(p, i, len, '2', '5'); /* the next digit 2-5 */
         if (i >= len)
             break;
-#endif
         unsigned char c = (unsigned char)p[i];
         if (c < '2' || c > '5' || !left_ok(p, i))
             continue;
@@ -374,19 +364,9 @@ static int token_shape(const char *w, size_t n, int bracketed)
 static void find_token(const char *p, size_t len, rb_reply *out)
 {
     for (size_t i = 0; i < len; i++) {
-#ifdef RB_SWAR
-        /* skip 8 bytes at a time to the next upper-case letter */
-        while (len - i >= 8) {
-            unsigned long long up = swar_in_range(load8(p + i), 'A', 'Z');
-            if (up) {
-                i += (size_t)__builtin_ctzll(up) / 8;
-                break;
-            }
-            i += 8;
-        }
+        i = slice_find_range(p, i, len, 'A', 'Z'); /* the next upper-case letter */
         if (i >= len)
             break;
-#endif
         if (!(cclass[(unsigned char)p[i]] & C_UPPER) ||
             (i > 0 && (cclass[(unsigned char)p[i - 1]] & (C_ALPHA | C_DIGIT))))
             continue;
@@ -517,6 +497,28 @@ static int reply_parse_opt(const char *p, size_t len, struct buf *text, rb_reply
         if (s < e)
             lines++;
         for (size_t k = s; k < e;) {
+#if defined(__SSE2__)
+            /* the same test as the 8-byte step below, 16 bytes at a time: bit k of each
+             * mask is byte k (blank: 0x00-0x20 or DEL) */
+            if (e - k >= 16 && cap - on >= 17) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
+                __m128i le20 = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v);
+                __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+                unsigned b = (unsigned)_mm_movemask_epi8(_mm_or_si128(le20, del));
+                unsigned sp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+                unsigned bad = (b & ~sp) | (sp & ((b >> 1) | 0x8001u));
+                size_t t = bad ? (size_t)__builtin_ctz(bad) : 16;
+                if (t) {
+                    if (space && on > 0)
+                        o[on++] = ' ';
+                    space = 0;
+                    _mm_storeu_si128((__m128i *)(void *)(o + on), v); /* cap - on >= 16 */
+                    on += t;
+                    k += t;
+                    continue;
+                }
+            }
+#endif
 #ifdef RB_SWAR
             /* 8 bytes at a time while the output has room: copy verbatim the longest
              * prefix that unfolding leaves unchanged (ordinary bytes, and single spaces

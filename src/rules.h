@@ -74,9 +74,50 @@ struct provider_host {
     uint32_t last2; /* FNV-1a of the suffix's last two labels (tools/gen_tables.py) */
 };
 
+/* One pattern of the scan database (the same list tools/hs_build compiles): id is a rule
+ * index, or rules_count + k for gap trigger k, reported at every occurrence (multi). */
+struct scan_pattern {
+    unsigned id;
+    const char *regex; /* lower case (tools/gen_tables.py fold_pattern) */
+    int multi;
+};
+
+/* A gap alternative "LEFT[^stop]{lo,hi}RIGHT" of a rule, checked in C (match_gap.c) where
+ * Hyperscan reports a phrase of its trigger side (tools/gen_tables.py GAP_RULES). */
+struct gap_phrase {
+    const char *s; /* lower case, not NUL-terminated within the text */
+    size_t len;
+};
+struct gap_check {
+    unsigned rule;    /* index into rules_table */
+    int trigger_left; /* 1: the trigger is LEFT, the phrases below follow it; 0: precede it */
+    unsigned lo, hi;  /* bytes between the two sides */
+    /* per byte: 0x80 if the gap may not contain it; low 7 bits: 1 + the index of its group
+     * in edge_at when it is the edge byte (first with the trigger left, else last) of some
+     * phrase of the other side, 0 if none */
+    const unsigned char *byte_class;
+    const struct gap_phrase *other; /* the other side's phrases, grouped by edge byte */
+    const unsigned short *edge_at;  /* edge_at[r]: first phrase of group r; edge_at[last]:
+                                       the phrase count */
+    size_t other_count;
+};
+
+#define GAP_MAX_CHECKS 256 /* tools/gen_tables.py GAP_MAX_CHECKS */
+
+struct gap_trigger {
+    unsigned check; /* index into gap_checks */
+    unsigned len;   /* length of the trigger phrase */
+};
+
 extern const size_t rules_count;
 extern const struct rule rules_table[];
-extern const char *const rules_patterns[];
+extern const char *const rules_patterns[]; /* each rule's whole pattern, as written */
+extern const size_t scan_pattern_count;
+extern const struct scan_pattern scan_patterns[];
+extern const size_t gap_check_count;
+extern const struct gap_check gap_checks[];
+extern const size_t gap_trigger_count;
+extern const struct gap_trigger gap_triggers[];
 extern const size_t status_map_count;
 extern const struct status_map status_map_table[];  /* sorted by (cls, subject, detail) */
 extern const struct basic_map basic_map_table[400]; /* index code - 200 */

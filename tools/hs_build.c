@@ -3,8 +3,8 @@
  * hs_build.c - build-time compiler of the rule patterns into a serialised Hyperscan database.
  *
  * DESCRIPTION
- *   Reads patterns.txt ("index<TAB>regex" per line, from tools/gen_tables.py), compiles all
- *   patterns into one block-mode database (caseless, single-match) for the build host, and
+ *   Reads patterns.txt ("id<TAB>regex[<TAB>m]" per line, from tools/gen_tables.py), compiles
+ *   all patterns into one block-mode database (single-match, or every match with "m"), and
  *   writes a C file defining rules_hsdb[] / rules_hsdb_len. Start-up then only deserialises
  *   (microseconds) instead of compiling (hundreds of milliseconds). A pattern Hyperscan
  *   rejects fails the build with its index and text, so a bad rule never ships.
@@ -93,7 +93,15 @@ int main(int argc, char **argv)
             *tab = '\0';
             ids[n] = (unsigned)strtoul(line, NULL, 10);
             exprs[n] = tab + 1;
-            flags[n] = HS_FLAG_SINGLEMATCH; /* lower-case patterns, lower-cased text: match_hs.c */
+            /* lower-case patterns, lower-cased text: match_hs.c; a third column "m" (gap
+             * trigger phrases) asks for every occurrence */
+            flags[n] = HS_FLAG_SINGLEMATCH;
+            char *tab2 = strchr(tab + 1, '\t');
+            if (tab2) {
+                *tab2 = '\0';
+                if (strcmp(tab2 + 1, "m") == 0)
+                    flags[n] = 0;
+            }
             n++;
         }
         line = nl ? nl + 1 : NULL;
