@@ -156,7 +156,7 @@ struct scan_ctx {
     const char *text; /* the lower-cased text scanned, for the gap checks */
     size_t len;
     uint64_t gap_done[(GAP_MAX_CHECKS + 63) / 64]; /* gap checks that held */
-    int gap_added;
+    int extra_added; /* ids added by gap or boundary checks: dedupe at the end */
 };
 
 static void add_id(struct scan_ctx *c, unsigned id)
@@ -165,6 +165,32 @@ static void add_id(struct scan_ctx *c, unsigned id)
         c->ids[c->n++] = id;
     else
         c->overflow = 1;
+}
+
+static int has_id(const struct scan_ctx *c, unsigned id)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->ids[i] == id)
+            return 1;
+    return 0;
+}
+
+/* is_word - Hyperscan's \w without UCP: ASCII letters (lower case here), digits, '_' */
+static inline int is_word(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* bound_holds - the word boundaries of trigger b around its occurrence [s, e) */
+static int bound_holds(const struct bound_trigger *b, const char *text, size_t len, size_t s,
+                       size_t e)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    if (b->lead && (s > 0 && is_word(t[s - 1])) == is_word(t[s]))
+        return 0;
+    if (b->trail && is_word(t[e - 1]) == (e < len && is_word(t[e])))
+        return 0;
+    return 1;
 }
 
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
@@ -176,24 +202,34 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
         add_id(c, id);
         return 0;
     }
-    /* a gap trigger phrase ends at to: check its rule's alternative around it */
     size_t t = id - rules_count;
-    if (t >= gap_trigger_count)
+    if (t >= gap_trigger_count) {
+        /* a phrase of a word-boundary alternative ends at to */
+        t -= gap_trigger_count;
+        if (t >= bound_trigger_count || to > c->len || to < bound_triggers[t].len)
+            return 0;
+        const struct bound_trigger *b = &bound_triggers[t];
+        if (!has_id(c, b->rule) && bound_holds(b, c->text, c->len, (size_t)to - b->len, to)) {
+            c->extra_added = 1;
+            add_id(c, b->rule);
+        }
         return 0;
+    }
+    /* a gap trigger phrase ends at to: check its rule's alternative around it */
     unsigned k = gap_triggers[t].check;
     uint64_t bit = 1ull << (k & 63);
     if (c->gap_done[k / 64] & bit)
         return 0;
     if (gap_check_holds(&gap_checks[k], c->text, c->len, (size_t)to, gap_triggers[t].len)) {
         c->gap_done[k / 64] |= bit;
-        c->gap_added = 1;
+        c->extra_added = 1;
         add_id(c, gap_checks[k].rule);
     }
     return 0;
 }
 
 /* dedupe_ids - drop repeated ids, keeping the first: a rule can be found both by its
- * pattern and by one or more of its gap checks. */
+ * pattern and by its gap or boundary checks. */
 static size_t dedupe_ids(unsigned *ids, size_t n)
 {
     size_t out = 0;
@@ -257,7 +293,7 @@ int matcher_scan(const struct matcher *m, struct matcher_scratch *s, const char 
     c.len = len;
     if (hs_scan(m->db, s->low, (unsigned)len, 0, s->hs, on_match, &c) != HS_SUCCESS)
         return RB_EMATCHER;
-    *n = c.gap_added ? dedupe_ids(ids, c.n) : c.n;
+    *n = c.extra_added ? dedupe_ids(ids, c.n) : c.n;
     *overflow = c.overflow;
     return RB_OK;
 }

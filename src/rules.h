@@ -75,7 +75,8 @@ struct provider_host {
 };
 
 /* One pattern of the scan database (the same list tools/hs_build compiles): id is a rule
- * index, or rules_count + k for gap trigger k, reported at every occurrence (multi). */
+ * index, rules_count + k for gap trigger k, or rules_count + gap_trigger_count + k for
+ * bound trigger k; triggers are reported at every occurrence (multi). */
 struct scan_pattern {
     unsigned id;
     const char *regex; /* lower case (tools/gen_tables.py fold_pattern) */
@@ -109,6 +110,14 @@ struct gap_trigger {
     unsigned len;   /* length of the trigger phrase */
 };
 
+/* A phrase of a rule's "\bPHRASE\b" alternative (either \b may be absent), reported by
+ * the matcher at every occurrence; the boundaries are tested in C (match_hs.c). */
+struct bound_trigger {
+    unsigned rule;             /* index into rules_table */
+    unsigned len;              /* phrase length */
+    unsigned char lead, trail; /* a word boundary is required before / after the phrase */
+};
+
 extern const size_t rules_count;
 extern const struct rule rules_table[];
 extern const char *const rules_patterns[]; /* each rule's whole pattern, as written */
@@ -118,6 +127,8 @@ extern const size_t gap_check_count;
 extern const struct gap_check gap_checks[];
 extern const size_t gap_trigger_count;
 extern const struct gap_trigger gap_triggers[];
+extern const size_t bound_trigger_count;
+extern const struct bound_trigger bound_triggers[];
 extern const size_t status_map_count;
 extern const struct status_map status_map_table[];  /* sorted by (cls, subject, detail) */
 extern const struct basic_map basic_map_table[400]; /* index code - 200 */

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * gap_oracle.c - test: the scan database with gap checks finds exactly the rules their
- * whole patterns find.
+ * gap_oracle.c - test: the scan database with gap and word-boundary checks finds exactly
+ * the rules their whole patterns find.
  *
  * DESCRIPTION
  *   tools/gen_tables.py takes the gap alternatives of some rules ("dkim[^.;]{0,40}(fail|..)")
- *   out of the Hyperscan database and match_gap.c checks them in C around trigger phrases.
+ *   out of the Hyperscan database and match_gap.c checks them in C around trigger phrases;
+ *   likewise "\bPHRASE\b" alternatives, whose boundaries match_hs.c tests.
  *   This test compiles every rule's pattern as written (rules_patterns) with the full
  *   Hyperscan compiler as the oracle, and compares, over generated texts made of the gap
  *   phrases, filler words and the bytes that end a gap, the set of rules it finds with the
@@ -79,7 +80,8 @@ int main(int argc, char **argv)
     CHECK_INT(matcher_scratch_new(m, &ms), RB_OK, "matcher_scratch_new");
     CHECK(gap_check_count > 0, "no gap checks generated");
 
-    /* vocabulary: both sides of every gap check, some filler, the gap-ending bytes */
+    /* vocabulary: every trigger phrase and the other side of every gap check; filler with
+     * the gap-ending bytes and word bytes that glue onto a phrase */
     static char store[1 << 16];
     const char *vocab[4096];
     size_t vlen[4096], nv = 0, used = 0;
@@ -91,9 +93,24 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < gap_check_count; k++)
         for (size_t j = 0; j < gap_checks[k].other_count && nv < 4096; j++)
             vocab[nv] = gap_checks[k].other[j].s, vlen[nv++] = gap_checks[k].other[j].len;
-    static const char *filler[] = {
-        " ",     " ", " ", ".", ";", ">", ")", " x", " the mail ", " 203.0.113.7 ", "<a@b.example>",
-        " was ", "",  "-", ","};
+    static const char *filler[] = {" ",
+                                   " ",
+                                   " ",
+                                   ".",
+                                   ";",
+                                   ">",
+                                   ")",
+                                   " x",
+                                   " the mail ",
+                                   " 203.0.113.7 ",
+                                   "<a@b.example>",
+                                   " was ",
+                                   "",
+                                   "-",
+                                   ",",
+                                   "_",
+                                   "9",
+                                   "\xc3\xa9"};
     size_t nf = sizeof filler / sizeof filler[0];
 
     unsigned char *want = calloc(rules_count, 1), *got = calloc(rules_count, 1);

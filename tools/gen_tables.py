@@ -491,6 +491,45 @@ def split_gap_rule(rx, sides, where):
     return ("|".join(rest) if rest else None), checks
 
 
+# ---- word-boundary alternatives checked in C --------------------------------------------
+#
+# Hyperscan turns alternatives like "\bspam\b" or "\bover ?quota\b" into an automaton run
+# over every byte of every reply (~430 instructions per bench/gen_replies.py line for all of
+# them). An alternative that is a finite phrase list with a \b before and/or after it leaves
+# the pattern instead: Hyperscan reports every occurrence of its phrases, and match_hs.c
+# tests the word boundary from the bytes on either side. Same strings matched.
+
+
+def split_bound_alternatives(rx, where):
+    """rx -> (the regex of its other alternatives, or None; [(phrases, lead, trail)])."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import sre_constants as C
+        import sre_parse
+    rest, out = [], []
+    for alt in _split_alternatives(rx):
+        try:
+            items = list(sre_parse.parse(alt.encode()))
+            lead = bool(items) and items[0] == (C.AT, C.AT_BOUNDARY)
+            trail = len(items) > lead and items[-1] == (C.AT, C.AT_BOUNDARY)
+            if not (lead or trail):
+                raise _NoExpand()
+            got = _expand_seq(items[int(lead):len(items) - int(trail)], C)
+        except (_NoExpand, re.error):
+            rest.append(alt)
+            continue
+        if b"" in got:
+            rest.append(alt)
+            continue
+        check = re.compile(alt.encode(), re.IGNORECASE)
+        for ph in got:
+            if not check.search(b" " + ph + b" ") and not check.search(ph):
+                raise DataError(f"{where}: phrase {ph!r} of {alt!r} does not match it")
+        out.append((got, lead, trail))
+    return ("|".join(rest) if rest else None), out
+
+
 def cbytes(b):
     """A C string literal for bytes b (octal escapes: never swallow a following digit)."""
     return '"' + "".join(chr(c) if 32 <= c < 127 and chr(c) not in '"\\?' else "\\%03o" % c
@@ -722,13 +761,14 @@ def main():
     if missing:
         raise DataError(f"gen_tables.py EXPAND_RULES: no rule {sorted(missing)}")
 
-    # ---- write patterns.txt: the rules' patterns (gap alternatives taken out, see
-    # GAP_RULES), then the trigger phrases of the gap checks (ids from rules_count on,
-    # reported at every occurrence: "m")
+    # ---- write patterns.txt: the rules' patterns (gap and word-boundary alternatives taken
+    # out, see GAP_RULES and split_bound_alternatives), then the trigger phrases of the gap
+    # checks (ids from rules_count on) and those of the boundary alternatives (after them),
+    # both reported at every occurrence: "m"
     missing = set(GAP_RULES) - ids
     if missing:
         raise DataError(f"gen_tables.py GAP_RULES: no rule {sorted(missing)}")
-    scan, gap_checks, gap_triggers = [], [], []
+    scan, gap_checks, gap_triggers, bound_phrases = [], [], [], []
     for i, r in enumerate(rules):
         rx = r["rx"]
         if r["id"] in GAP_RULES:
@@ -739,6 +779,10 @@ def main():
         if rx is not None and r["id"] in EXPAND_RULES:
             rx = expand_pattern(rx, f"rule {r['id']}")
         if rx is not None:
+            rx, bounds = split_bound_alternatives(rx, f"rule {r['id']}")
+            for got, lead, trail in bounds:
+                bound_phrases.extend((ph, i, lead, trail) for ph in sorted(got))
+        if rx is not None:
             scan.append((i, fold_pattern(rx), False))
     if len(gap_checks) > GAP_MAX_CHECKS:
         raise DataError(f"gen_tables.py: {len(gap_checks)} gap checks, at most {GAP_MAX_CHECKS}")
@@ -746,6 +790,9 @@ def main():
         for ph in sorted(ck["trigger"]):
             scan.append((len(rules) + len(gap_triggers), "".join("\\x%02x" % c for c in ph), True))
             gap_triggers.append((k, len(ph)))
+    # then the phrases of the word-boundary alternatives (split_bound_alternatives)
+    for k, (ph, i, lead, trail) in enumerate(bound_phrases):
+        scan.append((len(rules) + len(gap_triggers) + k, "".join("\\x%02x" % c for c in ph), True))
     with open(f"{out}/patterns.txt", "w", encoding="utf-8") as f:
         for i, rx, multi in scan:
             f.write(f"{i}\t{rx}" + ("\tm\n" if multi else "\n"))
@@ -828,6 +875,13 @@ def main():
         L.append(f"    {{{k}, {n}}},")
     if not gap_triggers:
         L.append("    {0, 0},")
+    L.append("};\n")
+    L.append(f"const size_t bound_trigger_count = {len(bound_phrases)};")
+    L.append("const struct bound_trigger bound_triggers[] = {")
+    for ph, i, lead, trail in bound_phrases:
+        L.append(f"    {{{i}, {len(ph)}, {int(lead)}, {int(trail)}}},")
+    if not bound_phrases:
+        L.append("    {0, 0, 0, 0},")
     L.append("};\n")
     L.append(f"const size_t status_map_count = {len(smap)};")
     L.append("const struct status_map status_map_table[] = {")
