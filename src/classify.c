@@ -150,26 +150,22 @@ static int class_of(const rb_reply *rp, int dsn_status)
     return rp->status_class;
 }
 
-/* status_map_find - best status-map entry for the reply's enhanced code, or NULL. */
+/* status_map_find - best status-map entry for the reply's enhanced code (its own class
+ * first, then an entry for either class), or NULL. */
 static const struct status_map *status_map_find(const rb_reply *rp)
 {
     if (!rp->status_class || status_map_count == 0)
         return NULL;
+    unsigned mask = (1u << status_map_bits) - 1;
     for (int pass = 0; pass < 2; pass++) {
-        int key_c = pass == 0 ? rp->status_class : 0;
-        size_t lo = 0, hi = status_map_count;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            const struct status_map *e = &status_map_table[mid];
-            int d = e->cls != key_c                    ? e->cls - key_c
-                    : e->subject != rp->status_subject ? e->subject - rp->status_subject
-                                                       : e->detail - rp->status_detail;
-            if (d == 0)
-                return e;
-            if (d < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
+        int cls = pass == 0 ? rp->status_class : 0;
+        uint32_t key = (uint32_t)cls * 1000000u + (uint32_t)rp->status_subject * 1000u +
+                       (uint32_t)rp->status_detail;
+        unsigned h = (unsigned)((key * 2654435769u) >> (32 - status_map_bits));
+        for (unsigned e; (e = status_map_index[h]) != 0; h = (h + 1) & mask) {
+            const struct status_map *m = &status_map_table[e - 1];
+            if (m->cls == cls && m->subject == rp->status_subject && m->detail == rp->status_detail)
+                return m;
         }
     }
     return NULL;

@@ -130,7 +130,11 @@ extern const struct gap_trigger gap_triggers[];
 extern const size_t bound_trigger_count;
 extern const struct bound_trigger bound_triggers[];
 extern const size_t status_map_count;
-extern const struct status_map status_map_table[];  /* sorted by (cls, subject, detail) */
+extern const struct status_map status_map_table[]; /* sorted by (cls, subject, detail) */
+/* open-addressing index of status_map_table: 1 << status_map_bits slots, each the table
+ * index + 1 or 0 (empty); a code's first slot is tools/gen_tables.py status_map_slot */
+extern const unsigned status_map_bits;
+extern const unsigned short status_map_index[];
 extern const struct basic_map basic_map_table[400]; /* index code - 200 */
 extern const struct reason_info reason_table[RB_REASON__COUNT];
 extern const struct category_info category_table[RB_CAT__COUNT];

@@ -161,6 +161,13 @@ def last2_hash(host):
     return h
 
 
+def status_map_slot(cls, subject, detail, bits):
+    """The first slot of an enhanced code in status_map_index; classify.c computes the same
+    (Fibonacci hashing of cls * 1,000,000 + subject * 1,000 + detail, 32-bit)."""
+    key = (cls * 1000000 + subject * 1000 + detail) & 0xFFFFFFFF
+    return ((key * 2654435769) & 0xFFFFFFFF) >> (32 - bits)
+
+
 def fold_pattern(rx):
     """rx with its ASCII letters lower-cased, for a case-sensitive database scanned over
     lower-cased text (match_hs.c): that scan costs ~8% fewer instructions than Hyperscan's
@@ -883,6 +890,17 @@ def main():
     if not bound_phrases:
         L.append("    {0, 0, 0, 0},")
     L.append("};\n")
+    # open-addressing index of the status map (classify.c status_map_find): slot =
+    # status_map_slot(key), then the next ones; entry = table index + 1, 0 = empty
+    bits = max(4, (2 * len(smap)).bit_length())
+    slots = [0] * (1 << bits)
+    for n, (cls, sj, dt, *_rest) in enumerate(smap):
+        h = status_map_slot(cls, sj, dt, bits)
+        while slots[h]:
+            h = (h + 1) & ((1 << bits) - 1)
+        slots[h] = n + 1
+    L.append(f"const unsigned status_map_bits = {bits};")
+    L.append("const unsigned short status_map_index[] = {" + ",".join(str(x) for x in slots) + "};")
     L.append(f"const size_t status_map_count = {len(smap)};")
     L.append("const struct status_map status_map_table[] = {")
     for cls, sj, dt, rs, cat, prio in smap:
