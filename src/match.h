@@ -5,7 +5,10 @@
  * DESCRIPTION
  *   One immutable compiled database shared by all threads; per-thread scratch. A scan
  *   reports the ids (indexes into rules_table) of every rule whose pattern occurs in the
- *   text, each at most once, in linear time in the text length.
+ *   text, each at most once, in linear time in the text length. Some alternatives of the
+ *   rules are not in the database as written: "phrase, then within N bytes another phrase"
+ *   and "\bphrase\b" ones are found as phrases and completed in C (match_gap.c, and the
+ *   boundary test in match_hs.c), which is much cheaper than Hyperscan's automata for them.
  */
 #ifndef RB_MATCH_H
 #define RB_MATCH_H

@@ -328,32 +328,48 @@ def _lit(b):
                    for c in b)
 
 
-def expand_pattern(rx, where):
-    """rx -> a regex for the same strings with its expandable alternatives as phrases."""
+def _sre():
+    """(sre_constants, sre_parse): Python's regex parser, deprecated as a public module."""
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import sre_constants as C
+        import sre_constants
         import sre_parse
+    return sre_constants, sre_parse
+
+
+def _bounded_phrases(alt, where):
+    """One alternative as (phrases, lead, trail): the finite set of strings it denotes
+    between an optional leading and trailing \\b, each checked against alt; None when it is
+    not such a list (or denotes the empty string)."""
+    C, sre_parse = _sre()
+    try:
+        items = list(sre_parse.parse(alt.encode()))
+        lead = bool(items) and items[0] == (C.AT, C.AT_BOUNDARY)
+        trail = len(items) > lead and items[-1] == (C.AT, C.AT_BOUNDARY)
+        got = _expand_seq(items[int(lead):len(items) - int(trail)], C)
+    except (_NoExpand, re.error):
+        return None
+    if b"" in got:
+        return None
+    check = re.compile(alt.encode(), re.IGNORECASE)
+    for ph in got:
+        probe = (b" " if lead else b"") + ph + (b" " if trail else b"")
+        if not check.search(probe):
+            raise DataError(f"{where}: expansion of {alt!r} produced {ph!r}")
+    return got, lead, trail
+
+
+def expand_pattern(rx, where):
+    """rx -> a regex for the same strings with its expandable alternatives as phrases."""
     # phrases by the word boundaries (\b) around them: (leading, trailing)
     phrases, keep = {}, []
     for alt in _split_alternatives(rx):
-        try:
-            items = list(sre_parse.parse(alt.encode()))
-            lead = bool(items) and items[0] == (C.AT, C.AT_BOUNDARY)
-            trail = len(items) > lead and items[-1] == (C.AT, C.AT_BOUNDARY)
-            got = _expand_seq(items[int(lead):len(items) - int(trail)], C)
-        except (_NoExpand, re.error):
+        res = _bounded_phrases(alt, where)
+        if res is None:
             keep.append(alt)
             continue
-        if b"" in got:
-            keep.append(alt)
-            continue
-        check = re.compile(alt.encode(), re.IGNORECASE)
-        for ph in got:
-            probe = (b" " if lead else b"") + ph + (b" " if trail else b"")
-            if not check.search(probe):
-                raise DataError(f"{where}: expansion of {alt!r} produced {ph!r}")
+        got, lead, trail = res
         phrases.setdefault((lead, trail), set()).update(got)
     out = []
     for (lead, trail), got in sorted(phrases.items()):
@@ -423,11 +439,7 @@ def _top_level_gaps(alt):
 
 def _phrase_set(rx):
     """rx (a side of a gap) -> the finite set of byte strings it denotes, ASCII folded."""
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import sre_constants as C
-        import sre_parse
+    C, sre_parse = _sre()
     got = _expand_seq(list(sre_parse.parse(rx.encode())), C)
     if b"" in got:
         raise _NoExpand()
@@ -509,31 +521,13 @@ def split_gap_rule(rx, sides, where):
 
 def split_bound_alternatives(rx, where):
     """rx -> (the regex of its other alternatives, or None; [(phrases, lead, trail)])."""
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import sre_constants as C
-        import sre_parse
     rest, out = [], []
     for alt in _split_alternatives(rx):
-        try:
-            items = list(sre_parse.parse(alt.encode()))
-            lead = bool(items) and items[0] == (C.AT, C.AT_BOUNDARY)
-            trail = len(items) > lead and items[-1] == (C.AT, C.AT_BOUNDARY)
-            if not (lead or trail):
-                raise _NoExpand()
-            got = _expand_seq(items[int(lead):len(items) - int(trail)], C)
-        except (_NoExpand, re.error):
+        res = _bounded_phrases(alt, where)
+        if res is None or not (res[1] or res[2]):
             rest.append(alt)
             continue
-        if b"" in got:
-            rest.append(alt)
-            continue
-        check = re.compile(alt.encode(), re.IGNORECASE)
-        for ph in got:
-            if not check.search(b" " + ph + b" ") and not check.search(ph):
-                raise DataError(f"{where}: phrase {ph!r} of {alt!r} does not match it")
-        out.append((got, lead, trail))
+        out.append(res)
     return ("|".join(rest) if rest else None), out
 
 
