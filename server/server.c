@@ -593,6 +593,11 @@ struct srv *server_start(const struct server_opts *o, unsigned *port)
                 o->tls_cert, o->tls_key);
         goto fail;
     }
+    char why[256];
+    if (dl_mhd_load(why, sizeof why) != 0) {
+        fprintf(stderr, "rebound serve: %s\n", why);
+        goto fail;
+    }
     if (rb_classifier_new(&sv->cls, NULL) != RB_OK) {
         fputs("rebound serve: cannot load the classifier\n", stderr);
         goto fail;

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 
 #include "buf.h"
+#include "dl_mhd.h" /* after <microhttpd.h>: libmicrohttpd is loaded on first use */
 #include "rebound.h"
 #include "report.h"
 #include "server.h"

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unbound.h>
 
+#include "dl_unbound.h" /* after <unbound.h>: libunbound is loaded on first use */
 #include "doctor_int.h"
 #include "mem.h"
 
@@ -547,6 +548,8 @@ int dns_new(struct dns **out, const struct dns_opts *o, const rb_mem *mem, char 
         snprintf(err, errcap, "--resolver: '%s' is not IP, IP:PORT or [IPv6]:PORT", o->resolver);
         return RB_EINVAL;
     }
+    if (dl_unbound_load(err, errcap) != 0)
+        return RB_EIO;
     struct dns *d = mem_calloc(mem, 1, sizeof *d);
     if (!d) {
         snprintf(err, errcap, "out of memory");

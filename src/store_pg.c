@@ -66,6 +66,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dl_pq.h" /* after <libpq-fe.h>: libpq is loaded on first use */
 #include "buf.h"
 #include "slice.h"
 #include "json_out.h"
@@ -735,6 +736,9 @@ static int pg_open(struct store **out, const char *target, const struct store_op
     const char *const keys[] = {"connect_timeout", "application_name", "dbname", "client_encoding",
                                 NULL};
     const char *const vals[] = {PG_CONNECT_TIMEOUT, "rebound", target, "UTF8", NULL};
+    char why[256];
+    if (dl_pq_load(why, sizeof why) != 0)
+        return say(ps, RB_EIO, why);
     ps->conn = PQconnectdbParams(keys, vals, 1);
     if (!ps->conn || PQstatus(ps->conn) != CONNECTION_OK)
         return connect_fail(ps);
@@ -790,9 +794,11 @@ static void pg_close(struct store *s)
 {
     struct pg_store *ps = P(s);
     cache_clear(ps);
-    PQclear(ps->held);
-    if (ps->conn)
+    /* no connection, no result: and libpq may not even be loaded (dl_pq_load failed) */
+    if (ps->conn) {
+        PQclear(ps->held);
         PQfinish(ps->conn);
+    }
     buf_free(&ps->copy);
     buf_free(&ps->row);
     free(ps->alerts);
