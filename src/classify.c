@@ -159,9 +159,7 @@ static const struct status_map *status_map_find(const rb_reply *rp)
     unsigned mask = (1u << status_map_bits) - 1;
     for (int pass = 0; pass < 2; pass++) {
         int cls = pass == 0 ? rp->status_class : 0;
-        uint32_t key = (uint32_t)cls * 1000000u + (uint32_t)rp->status_subject * 1000u +
-                       (uint32_t)rp->status_detail;
-        unsigned h = (unsigned)((key * 2654435769u) >> (32 - status_map_bits));
+        unsigned h = status_map_slot(cls, rp->status_subject, rp->status_detail);
         for (unsigned e; (e = status_map_index[h]) != 0; h = (h + 1) & mask) {
             const struct status_map *m = &status_map_table[e - 1];
             if (m->cls == cls && m->subject == rp->status_subject && m->detail == rp->status_detail)

@@ -153,19 +153,10 @@ struct scan_ctx {
     unsigned *ids;
     size_t cap, n;
     int overflow;
-    const char *text; /* the lower-cased text scanned, for the gap checks */
+    const char *text; /* the lower-cased text scanned, for the gap and boundary checks */
     size_t len;
-    uint64_t gap_done[(GAP_MAX_CHECKS + 63) / 64]; /* gap checks that held */
-    int extra_added; /* ids added by gap or boundary checks: dedupe at the end */
+    int checked; /* a gap or boundary check added an id: later ids may repeat it */
 };
-
-static void add_id(struct scan_ctx *c, unsigned id)
-{
-    if (c->n < c->cap)
-        c->ids[c->n++] = id;
-    else
-        c->overflow = 1;
-}
 
 static int has_id(const struct scan_ctx *c, unsigned id)
 {
@@ -173,6 +164,14 @@ static int has_id(const struct scan_ctx *c, unsigned id)
         if (c->ids[i] == id)
             return 1;
     return 0;
+}
+
+static void add_id(struct scan_ctx *c, unsigned id)
+{
+    if (c->n < c->cap)
+        c->ids[c->n++] = id;
+    else
+        c->overflow = 1;
 }
 
 /* is_word - Hyperscan's \w without UCP: ASCII letters (lower case here), digits, '_' */
@@ -193,54 +192,40 @@ static int bound_holds(const struct bound_trigger *b, const char *text, size_t l
     return 1;
 }
 
+/* on_match - a rule's pattern matched (reported once: SINGLEMATCH), or a trigger phrase
+ * of a gap or boundary alternative ends at to (reported at every occurrence): check it
+ * unless its rule is already in, so each rule is listed once */
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
                     unsigned int flags, void *ctx)
 {
     (void)from, (void)flags;
     struct scan_ctx *c = ctx;
     if (id < rules_count) {
-        add_id(c, id);
+        if (!c->checked || !has_id(c, id))
+            add_id(c, id);
         return 0;
     }
     size_t t = id - rules_count;
-    if (t >= gap_trigger_count) {
-        /* a phrase of a word-boundary alternative ends at to */
+    unsigned rule;
+    int holds;
+    if (t < gap_trigger_count) {
+        const struct gap_check *g = &gap_checks[gap_triggers[t].check];
+        rule = g->rule;
+        holds = !has_id(c, rule) &&
+                gap_check_holds(g, c->text, c->len, (size_t)to, gap_triggers[t].len);
+    } else {
         t -= gap_trigger_count;
         if (t >= bound_trigger_count || to > c->len || to < bound_triggers[t].len)
             return 0;
         const struct bound_trigger *b = &bound_triggers[t];
-        if (!has_id(c, b->rule) && bound_holds(b, c->text, c->len, (size_t)to - b->len, to)) {
-            c->extra_added = 1;
-            add_id(c, b->rule);
-        }
-        return 0;
+        rule = b->rule;
+        holds = !has_id(c, rule) && bound_holds(b, c->text, c->len, (size_t)to - b->len, to);
     }
-    /* a gap trigger phrase ends at to: check its rule's alternative around it */
-    unsigned k = gap_triggers[t].check;
-    uint64_t bit = 1ull << (k & 63);
-    if (c->gap_done[k / 64] & bit)
-        return 0;
-    if (gap_check_holds(&gap_checks[k], c->text, c->len, (size_t)to, gap_triggers[t].len)) {
-        c->gap_done[k / 64] |= bit;
-        c->extra_added = 1;
-        add_id(c, gap_checks[k].rule);
+    if (holds) {
+        c->checked = 1;
+        add_id(c, rule);
     }
     return 0;
-}
-
-/* dedupe_ids - drop repeated ids, keeping the first: a rule can be found both by its
- * pattern and by its gap or boundary checks. */
-static size_t dedupe_ids(unsigned *ids, size_t n)
-{
-    size_t out = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t j = 0;
-        while (j < out && ids[j] != ids[i])
-            j++;
-        if (j == out)
-            ids[out++] = ids[i];
-    }
-    return out;
 }
 
 /* lower_ascii - dst[0..n) = src with A-Z lower-cased, 8 bytes at a time (other bytes,
@@ -273,7 +258,7 @@ static void lower_ascii(char *dst, const char *src, size_t n)
 int matcher_scan(const struct matcher *m, struct matcher_scratch *s, const char *p, size_t len,
                  unsigned *ids, size_t cap, size_t *n, int *overflow)
 {
-    struct scan_ctx c = {ids, cap, 0, 0, NULL, 0, {0}, 0};
+    struct scan_ctx c = {ids, cap, 0, 0, NULL, 0, 0};
     *n = 0;
     *overflow = 0;
     if (!m->db || len == 0)
@@ -293,7 +278,7 @@ int matcher_scan(const struct matcher *m, struct matcher_scratch *s, const char 
     c.len = len;
     if (hs_scan(m->db, s->low, (unsigned)len, 0, s->hs, on_match, &c) != HS_SUCCESS)
         return RB_EMATCHER;
-    *n = c.extra_added ? dedupe_ids(ids, c.n) : c.n;
+    *n = c.n;
     *overflow = c.overflow;
     return RB_OK;
 }

@@ -103,8 +103,6 @@ struct gap_check {
     size_t other_count;
 };
 
-#define GAP_MAX_CHECKS 256 /* tools/gen_tables.py GAP_MAX_CHECKS */
-
 struct gap_trigger {
     unsigned check; /* index into gap_checks */
     unsigned len;   /* length of the trigger phrase */
@@ -135,6 +133,14 @@ extern const struct status_map status_map_table[]; /* sorted by (cls, subject, d
  * index + 1 or 0 (empty); a code's first slot is tools/gen_tables.py status_map_slot */
 extern const unsigned status_map_bits;
 extern const unsigned short status_map_index[];
+
+/* status_map_slot - the first slot of status_map_index to probe for cls.subject.detail
+ * (Fibonacci hashing, 32-bit; tools/gen_tables.py status_map_slot builds the index with it) */
+static inline unsigned status_map_slot(int cls, int subject, int detail)
+{
+    uint32_t key = (uint32_t)cls * 1000000u + (uint32_t)subject * 1000u + (uint32_t)detail;
+    return (unsigned)((key * 2654435769u) >> (32 - status_map_bits));
+}
 extern const struct basic_map basic_map_table[400]; /* index code - 200 */
 extern const struct reason_info reason_table[RB_REASON__COUNT];
 extern const struct category_info category_table[RB_CAT__COUNT];

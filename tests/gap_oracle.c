@@ -46,13 +46,18 @@ static unsigned next_rand(void)
     return (unsigned)(rng >> 11);
 }
 
-/* decode_hex_literal - "\x64\x6b..." (a trigger pattern) -> bytes into out; length */
-static size_t decode_hex_literal(const char *rx, char *out, size_t cap)
+/* decode_literal - a trigger pattern (gen_tables.py _lit: letters, digits and spaces as
+ * they are, other bytes as \xHH) -> bytes into out; length */
+static size_t decode_literal(const char *rx, char *out, size_t cap)
 {
     size_t n = 0;
-    while (rx[0] == '\\' && rx[1] == 'x' && n < cap) {
-        out[n++] = (char)strtoul((char[]){rx[2], rx[3], 0}, NULL, 16);
-        rx += 4;
+    while (*rx && n < cap) {
+        if (rx[0] == '\\' && rx[1] == 'x') {
+            out[n++] = (char)strtoul((char[]){rx[2], rx[3], 0}, NULL, 16);
+            rx += 4;
+        } else {
+            out[n++] = *rx++;
+        }
     }
     return n;
 }
@@ -87,7 +92,7 @@ int main(int argc, char **argv)
     size_t vlen[4096], nv = 0, used = 0;
     for (size_t i = 0; i < scan_pattern_count && nv < 4096; i++)
         if (scan_patterns[i].multi) {
-            size_t n = decode_hex_literal(scan_patterns[i].regex, store + used, 256);
+            size_t n = decode_literal(scan_patterns[i].regex, store + used, 256);
             vocab[nv] = store + used, vlen[nv++] = n, used += n;
         }
     for (size_t k = 0; k < gap_check_count; k++)

@@ -162,8 +162,8 @@ def last2_hash(host):
 
 
 def status_map_slot(cls, subject, detail, bits):
-    """The first slot of an enhanced code in status_map_index; classify.c computes the same
-    (Fibonacci hashing of cls * 1,000,000 + subject * 1,000 + detail, 32-bit)."""
+    """The first slot of an enhanced code in status_map_index, as rules.h status_map_slot
+    computes it (Fibonacci hashing of cls * 1,000,000 + subject * 1,000 + detail, 32-bit)."""
     key = (cls * 1000000 + subject * 1000 + detail) & 0xFFFFFFFF
     return ((key * 2654435769) & 0xFFFFFFFF) >> (32 - bits)
 
@@ -402,7 +402,6 @@ GAP_RULES = {
     "blk.client-host": "LLLRLL", "blk.helo": "L", "pol.attachment": "L", "sys.config": "L",
     "net.dns": "L", "dns.try-again": "L",
 }
-GAP_MAX_CHECKS = 256  # match_hs.c keeps one bit per check while scanning
 _GAP_RE = re.compile(r"\[\^((?:\\.|[^\]\\])+)\]\{(\d+),(\d+)\}")
 
 
@@ -785,15 +784,13 @@ def main():
                 bound_phrases.extend((ph, i, lead, trail) for ph in sorted(got))
         if rx is not None:
             scan.append((i, fold_pattern(rx), False))
-    if len(gap_checks) > GAP_MAX_CHECKS:
-        raise DataError(f"gen_tables.py: {len(gap_checks)} gap checks, at most {GAP_MAX_CHECKS}")
     for k, ck in enumerate(gap_checks):
         for ph in sorted(ck["trigger"]):
-            scan.append((len(rules) + len(gap_triggers), "".join("\\x%02x" % c for c in ph), True))
+            scan.append((len(rules) + len(gap_triggers), _lit(ph), True))
             gap_triggers.append((k, len(ph)))
     # then the phrases of the word-boundary alternatives (split_bound_alternatives)
     for k, (ph, i, lead, trail) in enumerate(bound_phrases):
-        scan.append((len(rules) + len(gap_triggers) + k, "".join("\\x%02x" % c for c in ph), True))
+        scan.append((len(rules) + len(gap_triggers) + k, _lit(ph), True))
     with open(f"{out}/patterns.txt", "w", encoding="utf-8") as f:
         for i, rx, multi in scan:
             f.write(f"{i}\t{rx}" + ("\tm\n" if multi else "\n"))
